@@ -1,0 +1,5 @@
+"""Persistence: the embedded DuckDB workspace."""
+
+from econsec.store.workspace import Workspace, WorkspaceError
+
+__all__ = ["Workspace", "WorkspaceError"]
