@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from econsec import __version__
-from econsec.cli import lists
+from econsec.cli import lists, screening
 
 app = typer.Typer(
     name="econsec",
@@ -20,3 +22,22 @@ app.add_typer(lists.app, name="lists")
 def version() -> None:
     """Print the econsec version."""
     typer.echo(__version__)
+
+
+app.command("screen")(screening.screen_cmd)
+app.command("compare")(screening.compare_cmd)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the HTTP API (OpenAPI documentation at /docs)."""
+    # Imported here so that other commands do not pay for the web stack.
+    import uvicorn  # noqa: PLC0415
+
+    from econsec.api.app import create_app  # noqa: PLC0415
+
+    typer.echo(f"econsec API on http://{host}:{port} (docs at /docs); building the index…")
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")

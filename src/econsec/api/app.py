@@ -1,0 +1,41 @@
+"""The FastAPI application: one router per core module, OpenAPI at /docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from econsec import __version__
+from econsec.api import lists, screening
+from econsec.api.state import AppState
+from econsec.store import Workspace
+
+
+def create_app(workspace: Workspace | None = None, preload: bool = True) -> FastAPI:
+    """Build the app. With ``preload`` the screener is built before serving."""
+    state = AppState(workspace or Workspace())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if preload:
+            state.load()
+        yield
+
+    app = FastAPI(
+        title="econsec",
+        version=__version__,
+        description="Allied economic-security coordination: restricted-party screening "
+        "against the real lists, with explanations.",
+        lifespan=lifespan,
+    )
+    app.state.econsec = state
+    app.include_router(screening.router)
+    app.include_router(lists.router)
+
+    @app.get("/healthz", tags=["meta"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

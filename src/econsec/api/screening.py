@@ -1,0 +1,44 @@
+"""Screening endpoints: POST /v1/screen, POST /v1/compare."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+
+from econsec.api.schemas import CompareRequest, CompareResponse, ScreenRequest, ScreenResponse
+from econsec.api.state import AppState
+from econsec.model import Schema
+from econsec.screening import ALGORITHM, ScreeningError, build_query, compare
+from econsec.screening.report import match_json, result_json
+
+router = APIRouter(prefix="/v1", tags=["screening"])
+
+
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.econsec
+    return state
+
+
+@router.post("/screen", response_model=ScreenResponse)
+def screen(body: ScreenRequest, request: Request) -> dict[str, Any]:
+    """Screen a name against every loaded list (or those named in `lists`)."""
+    try:
+        query = build_query(
+            body.name, body.schema_, body.country, body.dob, body.lists, body.threshold, body.limit
+        )
+        result = _state(request).screener().screen(query)
+    except ScreeningError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    return result_json(result)
+
+
+@router.post("/compare", response_model=CompareResponse)
+def compare_names(body: CompareRequest) -> dict[str, Any]:
+    """Why two names do or do not match."""
+    try:
+        schema = Schema.parse(body.schema_) if body.schema_ else None
+        match = compare(body.name1, body.name2, schema)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    return match_json(match, ALGORITHM)

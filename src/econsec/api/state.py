@@ -1,0 +1,74 @@
+"""Server state: the workspace and a screener kept in step with its lists.
+
+Building the screener takes seconds, so it is built once at start-up and then
+rebuilt in a background thread whenever the workspace database changes (a
+`econsec lists load` from another process); requests keep using the previous
+screener until the new one is ready, so no request sees a half-built index.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from econsec.screening import Screener
+from econsec.store import Workspace, WorkspaceError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AppState:
+    workspace: Workspace
+    _screener: Screener | None = None
+    _stamp: float | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _rebuilding: bool = False
+
+    def _db_stamp(self) -> float | None:
+        try:
+            return self.workspace.db_path.stat().st_mtime
+        except FileNotFoundError:
+            return None
+
+    def load(self) -> Screener:
+        """Build the screener now (start-up), replacing any previous one."""
+        stamp = self._db_stamp()
+        screener = Screener.from_workspace(self.workspace)
+        with self._lock:
+            self._screener, self._stamp = screener, stamp
+        log.info(
+            "screener ready: %d entries, %d name forms, built in %.1fs",
+            len(screener.parties),
+            screener.form_count,
+            screener.build_seconds,
+        )
+        return screener
+
+    def screener(self) -> Screener:
+        """The current screener; starts a rebuild if the lists changed since."""
+        with self._lock:
+            current, stamp = self._screener, self._stamp
+        if current is None:
+            return self.load()
+        if self._db_stamp() != stamp:
+            self._rebuild_in_background()
+        return current
+
+    def _rebuild_in_background(self) -> None:
+        with self._lock:
+            if self._rebuilding:
+                return
+            self._rebuilding = True
+
+        def run() -> None:
+            try:
+                self.load()
+            except WorkspaceError as exc:  # the writer still holds the database
+                log.warning("lists changed but could not be reloaded yet: %s", exc)
+            finally:
+                with self._lock:
+                    self._rebuilding = False
+
+        threading.Thread(target=run, name="econsec-screener-rebuild", daemon=True).start()

@@ -1,0 +1,1 @@
+"""Versioned matching algorithms. A result names the version that produced it."""

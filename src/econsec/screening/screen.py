@@ -1,0 +1,179 @@
+"""Screening: one call from a query to explained hits against every loaded list."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from econsec.lists._common import country_code, parse_date
+from econsec.model import ListVersion, Party, Schema
+from econsec.model.screening import Hit, Match, ScreenQuery, ScreenResult
+from econsec.screening.algorithms import name_v1
+from econsec.screening.index import CandidateIndex
+from econsec.screening.names import NameForm, prepare_name
+from econsec.store.workspace import Workspace
+
+ALGORITHM = name_v1.VERSION
+#: Name forms taken from the index per query, then scored in full.
+CANDIDATE_FORMS = 24
+#: At most this many distinct entries are scored per query.
+CANDIDATE_PARTIES = 8
+
+
+class ScreeningError(ValueError):
+    pass
+
+
+class Screener:
+    """An in-memory index over a set of parties (normally the active list versions)."""
+
+    def __init__(self, parties: Sequence[Party], versions: Sequence[ListVersion] = ()) -> None:
+        started = time.perf_counter()
+        self.parties = list(parties)
+        self.versions = tuple(versions)
+        forms: list[NameForm] = []
+        owners: list[int] = []
+        weak_flags: list[bool] = []
+        for pi, party in enumerate(self.parties):
+            names = [(party.name, False)] + [(a.name, a.weak) for a in party.aliases]
+            for name, weak in names:
+                for form in prepare_name(name, party.schema):
+                    forms.append(form)
+                    owners.append(pi)
+                    weak_flags.append(weak)
+        self._forms = forms
+        self._weak = weak_flags
+        self._owners: npt.NDArray[np.int32] = np.asarray(owners, dtype=np.int32)
+        self.index = CandidateIndex(forms)
+        self._masks: dict[tuple[str, ...], npt.NDArray[np.bool_]] = {}
+        self.build_seconds = time.perf_counter() - started
+
+    @classmethod
+    def from_workspace(cls, workspace: Workspace) -> Screener:
+        versions, parties = workspace.active_parties()
+        return cls(parties, versions)
+
+    @property
+    def form_count(self) -> int:
+        return self.index.size
+
+    def _allowed(self, lists: tuple[str, ...]) -> npt.NDArray[np.bool_] | None:
+        if not lists:
+            return None
+        key = tuple(sorted(x.lower() for x in lists))
+        mask = self._masks.get(key)
+        if mask is None:
+            wanted = set(key)
+            party_ok = np.fromiter(
+                (p.source.lower() in wanted or p.list.lower() in wanted for p in self.parties),
+                dtype=bool,
+                count=len(self.parties),
+            )
+            if not party_ok.any():
+                known = sorted({p.source for p in self.parties} | {p.list for p in self.parties})
+                raise ScreeningError(
+                    f"lists: no loaded list matches {', '.join(lists)}; known: {', '.join(known)}"
+                )
+            mask = party_ok[self._owners]
+            self._masks[key] = mask
+        return mask
+
+    def screen(self, query: ScreenQuery) -> ScreenResult:
+        if not query.name.strip():
+            raise ScreeningError("name: empty")
+        threshold = name_v1.DEFAULT_THRESHOLD if query.threshold is None else query.threshold
+        if not 0.0 <= threshold <= 1.0:
+            raise ScreeningError(f"threshold: must be between 0 and 1, got {threshold}")
+        if query.limit < 1:
+            raise ScreeningError(f"limit: must be at least 1, got {query.limit}")
+        prepared = name_v1.prepare_query(query)
+        form_ids = self.index.candidates(
+            prepared.forms, CANDIDATE_FORMS, self._allowed(query.lists)
+        )
+        # Group the candidate names by list entry, best first; an entry is scored
+        # on the names of it that the index found.
+        grouped: dict[int, list[tuple[NameForm, bool]]] = {}
+        for fid in form_ids.tolist():
+            pi = int(self._owners[fid])
+            entry = grouped.get(pi)
+            if entry is None:
+                if len(grouped) >= CANDIDATE_PARTIES:
+                    continue
+                entry = grouped[pi] = []
+            entry.append((self._forms[fid], self._weak[fid]))
+        hits: list[Hit] = []
+        for pi, forms in grouped.items():
+            party = self.parties[pi]
+            match = name_v1.score(prepared, party, forms, threshold)
+            if match is not None:
+                hits.append(Hit(party, match))
+        hits.sort(key=lambda h: (-h.match.score, h.party.entity_id))
+        return ScreenResult(
+            query=query,
+            algorithm=ALGORITHM,
+            threshold=threshold,
+            hits=tuple(hits[: query.limit]),
+            list_versions=self.versions,
+        )
+
+
+def compare(name1: str, name2: str, schema: Schema | None = None) -> Match:
+    """Why two names do or do not match (name feature only), with ``name-v1``."""
+    q = prepare_name(name1, schema)
+    c = prepare_name(name2, schema)
+    if not q or not c:
+        raise ScreeningError("name1, name2: both names must contain letters or digits")
+    best = name_v1.best_name_match(q, [(f, False) for f in c])
+    assert best is not None
+    comparison, weak = best
+    feature = name_v1.name_feature(comparison, weak)
+    return Match(score=feature.effect, matched_name=name2, features=(feature,))
+
+
+def build_query(
+    name: str,
+    schema: str | None = None,
+    countries: Sequence[str] = (),
+    dates_of_birth: Sequence[str] = (),
+    lists: Sequence[str] = (),
+    threshold: float | None = None,
+    limit: int = 10,
+) -> ScreenQuery:
+    """A query from user input (CLI options, API fields), validated field by field."""
+    if not name.strip():
+        raise ScreeningError("name: empty")
+    parsed_schema = None
+    if schema:
+        try:
+            parsed_schema = Schema.parse(schema)
+        except ValueError as exc:
+            raise ScreeningError(f"schema: {exc}") from None
+    codes = []
+    for value in countries:
+        code = country_code(value)
+        if code is None:
+            raise ScreeningError(f"country: {value!r} is not a known country name or ISO code")
+        codes.append(code)
+    dobs: list[str] = []
+    for value in dates_of_birth:
+        parsed = parse_date(value)
+        if not parsed:
+            raise ScreeningError(f"dob: {value!r} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
+        dobs.extend(parsed)
+    wanted = [x.strip() for item in lists for x in item.split(",") if x.strip()]
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        raise ScreeningError(f"threshold: must be between 0 and 1, got {threshold}")
+    if limit < 1:
+        raise ScreeningError(f"limit: must be at least 1, got {limit}")
+    return ScreenQuery(
+        name=name.strip(),
+        schema=parsed_schema,
+        countries=tuple(dict.fromkeys(codes)),
+        dates_of_birth=tuple(dict.fromkeys(dobs)),
+        lists=tuple(dict.fromkeys(wanted)),
+        threshold=threshold,
+        limit=limit,
+    )
