@@ -34,8 +34,9 @@ from econsec.screening.names import NameForm
 _SYMBOL_CATEGORIES = frozenset({SymbolCategory.NAME, SymbolCategory.NICK, SymbolCategory.PHONETIC})
 #: Tokens at least this long also get their one-deletion neighbourhood.
 MIN_DELETION_LENGTH = 4
-#: Metaphone codes shorter than this are too unspecific to retrieve on.
-MIN_PHONETIC_LENGTH = 2
+#: Tokens shorter than this get no Metaphone key: short tokens that sound
+#: alike are mostly different names (the matcher ignores them too).
+MIN_PHONETIC_TOKEN_LENGTH = 6
 #: Share of a token's weight credited for a near match (edit, sound, symbol);
 #: an exact token match gets the full weight.
 FUZZY_CREDIT = 0.7
@@ -58,7 +59,7 @@ def token_keys(token: str, phonetic: str | None) -> tuple[str, ...]:
     keys: set[str] = set()
     if len(token) >= MIN_DELETION_LENGTH and token.isascii():
         keys.update("e" + d for d in _deletions(token))
-    if phonetic and len(phonetic) >= MIN_PHONETIC_LENGTH:
+    if phonetic and len(token) >= MIN_PHONETIC_TOKEN_LENGTH:
         keys.add("m" + phonetic)
     keys.discard(exact)
     return (exact, *sorted(keys))
@@ -152,8 +153,9 @@ class CandidateIndex:
         forms: Sequence[NameForm],
         limit: int,
         allowed: npt.NDArray[np.bool_] | None = None,
-    ) -> npt.NDArray[np.int32]:
-        """Ids of the name forms sharing the most informative keys with the query.
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]:
+        """Ids and scores of the name forms sharing the most informative keys
+        with the query, best first.
 
         Each query spelling is scored separately (sparse: only the forms its
         keys reach) and a form keeps its best spelling's score.
@@ -166,7 +168,7 @@ class CandidateIndex:
                 id_chunks.append(found[0])
                 score_chunks.append(found[1])
         if not id_chunks:
-            return np.empty(0, dtype=np.int32)
+            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float64)
         if len(id_chunks) == 1:
             ids, scores = id_chunks[0], score_chunks[0]
         else:
@@ -179,15 +181,11 @@ class CandidateIndex:
         if allowed is not None:
             keep = allowed[ids]
             ids, scores = ids[keep], scores[keep]
-        # Prefer names with fewer distinctive tokens at equal evidence (a query
-        # "Huawei Technologies" should see "Huawei Technologies Co." before
-        # "Huawei Technologies R&D UK").
-        scores = scores / np.sqrt(self._form_sizes[ids])
         if ids.size > limit:
             top = np.argpartition(scores, -limit)[-limit:]
             ids, scores = ids[top], scores[top]
         order = np.argsort(-scores, kind="stable")
-        return ids[order]
+        return ids[order], scores[order]
 
     def _score_form(
         self, form: NameForm
@@ -204,26 +202,35 @@ class CandidateIndex:
         if not tokens:
             return None
         # Candidates come from the rarer tokens; a very common token ("mohammad",
-        # with its spellings and symbols: thousands of names) only adds its
-        # weight to candidates found otherwise, unless every token is common.
-        rare = [t for t in tokens if t[0].size <= COMMON_TOKEN_POSTINGS]
-        generating = rare or tokens
-        others = [t for t in tokens if rare and t[0].size > COMMON_TOKEN_POSTINGS]
+        # with its spellings and symbols: thousands of names) brings in only the
+        # names that spell it exactly, and adds its weight to candidates found
+        # otherwise; if every token is common, all of them bring candidates in.
+        all_common = all(t[0].size > COMMON_TOKEN_POSTINGS for t in tokens)
         ids_parts: list[npt.NDArray[np.int32]] = []
         weight_parts: list[npt.NDArray[np.float64]] = []
-        for ids, exact, weight in generating:
-            ids_parts.append(ids)
-            weight_parts.append(np.full(ids.size, FUZZY_CREDIT * weight))
-            if exact.size:
+        later: list[tuple[npt.NDArray[np.int32], float]] = []
+        for ids, exact, weight in tokens:
+            if all_common or ids.size <= COMMON_TOKEN_POSTINGS:
+                ids_parts.append(ids)
+                weight_parts.append(np.full(ids.size, FUZZY_CREDIT * weight))
+            else:
+                later.append((ids, FUZZY_CREDIT * weight))
+            if exact.size and (all_common or exact.size <= COMMON_TOKEN_POSTINGS):
                 ids_parts.append(exact)
                 weight_parts.append(np.full(exact.size, (1.0 - FUZZY_CREDIT) * weight))
+            elif exact.size:
+                later.append((exact, (1.0 - FUZZY_CREDIT) * weight))
+        if not ids_parts:
+            return None
         found, inverse = np.unique(np.concatenate(ids_parts), return_inverse=True)
         scores = np.bincount(inverse, weights=np.concatenate(weight_parts)).astype(np.float64)
-        for ids, exact, weight in others:
-            scores[_members(found, ids)] += FUZZY_CREDIT * weight
-            if exact.size:
-                scores[_members(found, exact)] += (1.0 - FUZZY_CREDIT) * weight
-        return found.astype(np.int32), scores
+        for ids, credit in later:
+            scores[_members(found, ids)] += credit
+        # At equal evidence prefer names no longer than the query (a query
+        # "Huawei Technologies" should see "Huawei Technologies Co." before
+        # "Huawei Technologies R&D UK"), without favouring names shorter than it.
+        size = np.maximum(self._form_sizes[found], float(len(tokens)))
+        return found.astype(np.int32), scores / np.sqrt(size)
 
 
 def _members(

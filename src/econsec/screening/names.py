@@ -98,10 +98,8 @@ class NameForm:
     total_weight: float
     #: ``category:id`` of the symbols rigour attached to each part.
     part_symbols: tuple[frozenset[str], ...]
-
-    @property
-    def text(self) -> str:
-        return " ".join(self.tokens)
+    #: The tokens joined by spaces (what explanations show).
+    text: str
 
 
 #: Weight of a legal form or generic organisation word (``ltd``, ``company``).
@@ -156,6 +154,7 @@ def _analyse(text: str, tag: NameTypeTag, variant: str, original: str) -> list[N
                 phonetics=tuple(p.metaphone for p in name.parts),
                 total_weight=sum(weights),
                 part_symbols=_part_symbols(name),
+                text=" ".join(tokens),
             )
         )
     return out

@@ -50,6 +50,7 @@ The constants below are part of the algorithm: changing one makes a new version.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rapidfuzz.distance import OSA
 from rigour.names import NamePart, Symbol, SymbolCategory, pair_symbols
@@ -95,6 +96,10 @@ MIN_PHONETIC_LENGTH = 6
 #: spelling (``catharina`` and ``kawtharani`` share a Metaphone code but are
 #: not the same name).
 MIN_PHONETIC_SPELLING = 0.6
+#: Two adjacent letters swapped is the commonest typing error: tolerated even in
+#: tokens too short for the edit budget (``afiz``/``faiz``), from this length.
+MIN_TRANSPOSITION_LENGTH = 4
+TRANSPOSITION_SIMILARITY = 0.80
 #: Similarity of tokens that differ only by doubled letters (``Hassan``/``Hasan``,
 #: ``Ayyub``/``Ayub``), whatever their length.
 DOUBLED_LETTER_SIMILARITY = 0.90
@@ -118,8 +123,9 @@ COUNTRY_MISMATCH = -0.05
 SCHEMA_MISMATCH = -0.30
 
 
-@dataclass(frozen=True, slots=True)
-class TokenPair:
+class TokenPair(NamedTuple):
+    """One pairing of query and entry tokens (either side empty when unmatched)."""
+
     query: str
     candidate: str
     score: float
@@ -199,30 +205,49 @@ def token_similarity(
     squeezed_a: str | None = None,
     squeezed_b: str | None = None,
 ) -> tuple[float, str]:
+    """Similarity of two tokens and how it was established.
+
+    Cheap length tests come first: this runs for every token pair of every
+    candidate.
+    """
     if a == b:
         return 1.0, "equal"
-    if len(a) == 1 or len(b) == 1:
+    la, lb = len(a), len(b)
+    if la == 1 or lb == 1:
         if a[0] == b[0]:
             return INITIAL_SIMILARITY, "initial"
         return 0.0, "different"
-    sim = spelling_similarity(a, b)
+    longest = la if la > lb else lb
+    budget = edit_budget(longest)
+    sim, how = 0.0, "spelling"
+    if budget and abs(la - lb) <= budget:
+        edits = OSA.distance(a, b, score_cutoff=budget + 1)
+        if edits <= budget:
+            sim = 1.0 - edits / longest
+    elif (
+        la == lb >= MIN_TRANSPOSITION_LENGTH
+        and sorted(a) == sorted(b)
+        and OSA.distance(a, b, score_cutoff=2) == 1
+    ):
+        sim, how = TRANSPOSITION_SIMILARITY, "swapped letters"
     if (
         sim < DOUBLED_LETTER_SIMILARITY
+        and la != lb
         and squeezed_a is not None
         and squeezed_a == squeezed_b
-        and len(a) != len(b)
     ):
-        return DOUBLED_LETTER_SIMILARITY, "doubled letter"
+        sim, how = DOUBLED_LETTER_SIMILARITY, "doubled letter"
     if (
         sim < PHONETIC_SIMILARITY
+        and la >= MIN_PHONETIC_LENGTH
+        and lb >= MIN_PHONETIC_LENGTH
+        and a[0] == b[0]
         and phonetic_a
         and phonetic_a == phonetic_b
-        and min(len(a), len(b)) >= MIN_PHONETIC_LENGTH
-        and a[0] == b[0]
         and OSA.normalized_similarity(a, b) >= MIN_PHONETIC_SPELLING
     ):
-        return PHONETIC_SIMILARITY, "sounds alike"
-    return sim, "spelling"
+        sim, how = PHONETIC_SIMILARITY, "sounds alike"
+    return sim, how
 
 
 def compare_forms(q: NameForm, c: NameForm) -> NameComparison:
@@ -246,18 +271,7 @@ def compare_forms(q: NameForm, c: NameForm) -> NameComparison:
             numerator += q.weights[i] + CANDIDATE_EXTRA_WEIGHT * c.weights[j]
             pairs.append(TokenPair(qt, qt, 1.0, "equal"))
     # … then the rest by spelling, sound, doubled letters or initials …
-    q_phon, c_phon = q.phonetics, c.phonetics
-    q_sq, c_sq = q.squeezed, c.squeezed
-    scored: list[tuple[float, int, int, str]] = []
-    for i, qt in enumerate(q.tokens):
-        if q_used[i]:
-            continue
-        for j, ct in enumerate(c.tokens):
-            if c_used[j]:
-                continue
-            sim, how = token_similarity(qt, ct, q_phon[i], c_phon[j], q_sq[i], c_sq[j])
-            if sim >= MIN_TOKEN_SIMILARITY:
-                scored.append((sim, i, j, how))
+    scored = _residue_similarities(q, q_used, c, c_used)
     scored.sort(key=lambda s: -s[0])
     for sim, i, j, how in scored:
         if q_used[i] or c_used[j]:
@@ -282,6 +296,25 @@ def compare_forms(q: NameForm, c: NameForm) -> NameComparison:
     if joined > aligned:
         return NameComparison(joined, q, c, tuple(pairs), "joined")
     return NameComparison(aligned, q, c, tuple(pairs), "aligned")
+
+
+def _residue_similarities(
+    q: NameForm, q_used: list[bool], c: NameForm, c_used: list[bool]
+) -> list[tuple[float, int, int, str]]:
+    """Every unpaired query token against every unpaired entry token."""
+    out: list[tuple[float, int, int, str]] = []
+    for i, a in enumerate(q.tokens):
+        if q_used[i]:
+            continue
+        for j, b in enumerate(c.tokens):
+            if c_used[j]:
+                continue
+            sim, how = token_similarity(
+                a, b, q.phonetics[i], c.phonetics[j], q.squeezed[i], c.squeezed[j]
+            )
+            if sim >= MIN_TOKEN_SIMILARITY:
+                out.append((sim, i, j, how))
+    return out
 
 
 def _share_symbol(q: NameForm, q_used: list[bool], c: NameForm, c_used: list[bool]) -> bool:
