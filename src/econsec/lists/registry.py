@@ -9,11 +9,12 @@ format of any file.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from econsec.lists import csl, dpl, ofac, senzing, un
+from econsec.lists import csl, dpl, ftm, ofac, senzing, un
 from econsec.lists._common import LoadError, ParsedList
 
 
@@ -86,6 +87,23 @@ def _sniff_senzing(path: Path) -> bool:
     return head.startswith(b"{") and b'"DATA_SOURCE"' in head and b'"RECORD_ID"' in head
 
 
+def _sniff_ftm(path: Path) -> bool:
+    """FollowTheMoney JSON lines: the first line is an object with schema and properties."""
+    if not path.is_file():
+        return False
+    with path.open("rb") as fh:
+        first = fh.readline(1 << 20).lstrip(b"\xef\xbb\xbf")
+    if not first.lstrip().startswith(b"{"):
+        return False
+    if not first.endswith(b"\n") and len(first) >= 1 << 20:  # a very long first entity
+        return b'"schema"' in first and b'"properties"' in first
+    try:
+        record = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and "schema" in record and "properties" in record
+
+
 FORMATS: dict[str, Format] = {
     f.id: f
     for f in (
@@ -94,6 +112,7 @@ FORMATS: dict[str, Format] = {
         Format("un_xml", un.PARSER, un.parse, _single, _sniff_un),
         Format("bis_dpl", dpl.PARSER, dpl.parse, _single, _sniff_dpl),
         Format("senzing", senzing.PARSER, senzing.parse, _single, _sniff_senzing),
+        Format("ftm", ftm.PARSER, ftm.parse, _single, _sniff_ftm),
     )
 }
 
@@ -151,7 +170,8 @@ SOURCES: dict[str, Source] = {
             "os_us_congress",
             "US Congress members, PEPs (OpenSanctions, Senzing JSON)",
             FORMATS["senzing"],
-            "opensanctions_us_congress_senzing.json",
+            # The shared copy has no date; `econsec lists fetch` adds one.
+            "opensanctions_us_congress_senzing*.json",
             (
                 RemoteFile(
                     "https://data.opensanctions.org/datasets/latest/us_congress/senzing.json",
