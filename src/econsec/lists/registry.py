@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from econsec.lists import csl, dpl, ftm, ofac, senzing, un
+from econsec.lists import csl, dpl, eu_fsf, ftm, ofac, senzing, un
 from econsec.lists._common import LoadError, ParsedList
 
 
@@ -78,6 +78,11 @@ def _sniff_un(path: Path) -> bool:
     return b"<CONSOLIDATED_LIST" in _head(path, 4096)
 
 
+def _sniff_eu_fsf(path: Path) -> bool:
+    head = _head(path, 4096)
+    return eu_fsf.NAMESPACE.encode() in head or b"<sanctionEntity" in head
+
+
 def _sniff_dpl(path: Path) -> bool:
     return _head(path).replace(b'"', b"").startswith(b"Name\tStreet_Address")
 
@@ -110,6 +115,7 @@ FORMATS: dict[str, Format] = {
         Format("us_csl", csl.PARSER, csl.parse, _single, _sniff_csl),
         Format("ofac_legacy", ofac.PARSER, ofac.parse, ofac.set_files, _sniff_ofac),
         Format("un_xml", un.PARSER, un.parse, _single, _sniff_un),
+        Format("eu_fsf", eu_fsf.PARSER, eu_fsf.parse, _single, _sniff_eu_fsf),
         Format("bis_dpl", dpl.PARSER, dpl.parse, _single, _sniff_dpl),
         Format("senzing", senzing.PARSER, senzing.parse, _single, _sniff_senzing),
         Format("ftm", ftm.PARSER, ftm.parse, _single, _sniff_ftm),
@@ -156,6 +162,18 @@ SOURCES: dict[str, Source] = {
                 RemoteFile(
                     "https://scsanctions.un.org/resources/xml/en/consolidated.xml",
                     "consolidated.xml",
+                ),
+            ),
+        ),
+        Source(
+            "eu_fsf",
+            "EU Financial Sanctions Files (consolidated)",
+            FORMATS["eu_fsf"],
+            "eu_fsf*.xml",
+            (
+                RemoteFile(
+                    "https://webgate.ec.europa.eu/fsd/fsf/public/files/xmlFullSanctionsList_1_1/content?token=dG9rZW4tMjAxNw",
+                    "eu_fsf.xml",
                 ),
             ),
         ),
