@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from econsec.lists.load import default_targets, load
+from econsec.screening.screen import Screener
 from econsec.settings import data_dir
+from econsec.store.workspace import Workspace
 
 TESTS_DATA = Path(__file__).parent / "data"
 
@@ -35,3 +38,32 @@ def workspace_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "workspace"
     monkeypatch.setenv("ECONSEC_HOME", str(home))
     return home
+
+
+def _require_data_dir() -> Path:
+    folder = data_dir()
+    if folder is None or not (folder / "lists").is_dir():
+        message = "shared data folder missing: ../shared/data/lists"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def loaded_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """A workspace holding every list in ../shared/data/lists, loaded once per session.
+
+    Read-only for tests: a test that changes a workspace makes its own.
+    """
+    folder = _require_data_dir()
+    workspace = Workspace(tmp_path_factory.mktemp("loaded") / "workspace")
+    for target in default_targets(folder):
+        load(target, workspace)
+    return workspace
+
+
+@pytest.fixture(scope="session")
+def screener(loaded_workspace: Workspace) -> Screener:
+    """A screener over every real list (built once: it takes several seconds)."""
+    return Screener.from_workspace(loaded_workspace)

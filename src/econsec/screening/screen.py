@@ -21,9 +21,15 @@ from econsec.store.workspace import Workspace
 ALGORITHM = name_v1.VERSION
 #: Name forms taken from the index per query and re-ranked …
 CANDIDATE_FORMS = 64
-#: … then this many distinct entries, best first, are scored in full, on at
-#: most this many of their names each.
+#: … then distinct entries are scored in full, best first, on at most
+#: ``FORMS_PER_PARTY`` of their names each: at least ``CANDIDATE_PARTIES`` of
+#: them, and beyond that only while hits keep coming (scoring stops after
+#: ``STOP_AFTER_MISSES`` entries in a row that score below the threshold, or
+#: once ``limit`` hits are found). A name listed on many entries (one person on
+#: the SDN, UN and CSL copies, or a common name) is thus followed as far as it
+#: goes, while a query that matches nothing costs only the minimum.
 CANDIDATE_PARTIES = 6
+STOP_AFTER_MISSES = 3
 FORMS_PER_PARTY = 2
 #: Re-ranking mixes the index's key evidence with a cheap whole-string
 #: similarity (rapidfuzz token-sort ratio), half and half; the string
@@ -120,19 +126,22 @@ class Screener:
         # on the names of it that the index found.
         grouped: dict[int, list[tuple[NameForm, bool]]] = {}
         for fid in form_ids.tolist():
-            pi = int(self._owners[fid])
-            entry = grouped.get(pi)
-            if entry is None:
-                if len(grouped) >= CANDIDATE_PARTIES:
-                    continue
-                entry = grouped[pi] = []
+            entry = grouped.setdefault(int(self._owners[fid]), [])
             if len(entry) < FORMS_PER_PARTY:
                 entry.append((self._forms[fid], self._weak[fid]))
         hits: list[Hit] = []
-        for pi, forms in grouped.items():
+        misses = 0
+        for scored, (pi, forms) in enumerate(grouped.items()):
+            if scored >= CANDIDATE_PARTIES and (
+                misses >= STOP_AFTER_MISSES or len(hits) >= query.limit
+            ):
+                break
             party = self.parties[pi]
             match = name_v1.score(prepared, party, forms, threshold)
-            if match is not None:
+            if match is None:
+                misses += 1
+            else:
+                misses = 0
                 hits.append(Hit(party, match))
         hits.sort(key=lambda h: (-h.match.score, h.party.entity_id))
         return ScreenResult(
