@@ -10,16 +10,27 @@ from fastapi import FastAPI
 from econsec import __version__
 from econsec.api import lists, screening
 from econsec.api.state import AppState
+from econsec.screening import Screener
 from econsec.store import Workspace
 
 
-def create_app(workspace: Workspace | None = None, preload: bool = True) -> FastAPI:
-    """Build the app. With ``preload`` the screener is built before serving."""
+def create_app(
+    workspace: Workspace | None = None,
+    preload: bool = True,
+    screener: Screener | None = None,
+) -> FastAPI:
+    """Build the app. With ``preload`` the screener is built before serving.
+
+    A ``screener`` already built over the workspace's current lists (an
+    embedding process, the tests) is served as it is instead.
+    """
     state = AppState(workspace or Workspace())
+    if screener is not None:
+        state.use(screener)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if preload:
+        if preload and screener is None:
             state.load()
         yield
 

@@ -11,6 +11,7 @@ from econsec.api.state import AppState
 from econsec.model import Schema
 from econsec.screening import ALGORITHM, ScreeningError, build_query, compare
 from econsec.screening.report import match_json, result_json
+from econsec.store import WorkspaceError
 
 router = APIRouter(prefix="/v1", tags=["screening"])
 
@@ -18,6 +19,16 @@ router = APIRouter(prefix="/v1", tags=["screening"])
 def _state(request: Request) -> AppState:
     state: AppState = request.app.state.econsec
     return state
+
+
+def _schema(value: str | None) -> Schema | None:
+    """The schema of a compare request, with the field named as `build_query` does."""
+    if not value:
+        return None
+    try:
+        return Schema.parse(value)
+    except ValueError as exc:
+        raise ScreeningError(f"schema: {exc}") from None
 
 
 @router.post("/screen", response_model=ScreenResponse)
@@ -30,6 +41,8 @@ def screen(body: ScreenRequest, request: Request) -> dict[str, Any]:
         result = _state(request).screener().screen(query)
     except ScreeningError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
+    except WorkspaceError as exc:  # no lists loaded yet, or the database is locked
+        raise HTTPException(status_code=503, detail=str(exc)) from None
     return result_json(result)
 
 
@@ -37,8 +50,8 @@ def screen(body: ScreenRequest, request: Request) -> dict[str, Any]:
 def compare_names(body: CompareRequest) -> dict[str, Any]:
     """Why two names do or do not match."""
     try:
-        schema = Schema.parse(body.schema_) if body.schema_ else None
+        schema = _schema(body.schema_)
         match = compare(body.name1, body.name2, schema)
-    except ValueError as exc:
+    except ScreeningError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     return match_json(match, ALGORITHM)

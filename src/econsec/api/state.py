@@ -46,6 +46,12 @@ class AppState:
         )
         return screener
 
+    def use(self, screener: Screener) -> None:
+        """Serve a screener built elsewhere over this workspace's current lists."""
+        stamp = self._db_stamp()
+        with self._lock:
+            self._screener, self._stamp = screener, stamp
+
     def screener(self) -> Screener:
         """The current screener; starts a rebuild if the lists changed since."""
         with self._lock:

@@ -89,8 +89,11 @@ def compare_cmd(
     """Why two names do or do not match."""
     try:
         parsed = Schema.parse(schema) if schema else None
-        match = compare(name1, name2, parsed)
     except ValueError as exc:
+        fail(f"schema: {exc}")
+    try:
+        match = compare(name1, name2, parsed)
+    except ScreeningError as exc:
         fail(str(exc))
     if fmt is OutputFormat.json:
         typer.echo(json.dumps(match_json(match, ALGORITHM), indent=2, ensure_ascii=False))
