@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
@@ -47,23 +49,149 @@ class ParsedList:
     skipped: tuple[str, ...] = ()
 
 
-def read_text(path: Path, encoding: str = "utf-8") -> str:
-    """Read a whole text file; a decoding error names the line and byte offset."""
+#: Given the text of a line up to a bad byte and the file's first line, the
+#: name of the field the byte falls in (or None when it cannot be told).
+FieldLocator = Callable[[str, str], str | None]
+
+
+def read_text(path: Path, encoding: str = "utf-8", field_at: FieldLocator | None = None) -> str:
+    """Read a whole text file; a decoding error names the line, the field and the byte.
+
+    ``field_at`` lets a parser name the field that holds the undecodable byte
+    (see :func:`csv_field_at` and :func:`json_key_at`).
+    """
     data = path.read_bytes()
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[start : exc.start].decode(encoding, errors="replace")) + 1
+        field = None
+        if field_at is not None:
+            prefix = data[start : exc.start].decode(encoding, errors="replace")
+            first = data.split(b"\n", 1)[0].decode(encoding, errors="replace")
+            field = field_at(prefix, first.lstrip("\ufeff"))
         raise LoadError(
             path,
             f"line {line}",
-            None,
-            f"not valid {encoding} (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "re-export the file as UTF-8",
+            field,
+            f"not valid {encoding}: byte 0x{data[exc.start]:02x} at column {column} "
+            f"(offset {exc.start}); re-export the file as UTF-8",
         ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return text
+
+
+def csv_field_at(delimiter: str = ",", columns: Sequence[str] | None = None) -> FieldLocator:
+    """A :data:`FieldLocator` for delimited text.
+
+    The fields are named by ``columns`` or, for a file with a header, by its first line.
+    """
+
+    def locate(prefix: str, first_line: str) -> str | None:
+        names = list(columns) if columns is not None else _csv_fields(first_line, delimiter)
+        index = len(_csv_fields(prefix, delimiter)) - 1
+        if 0 <= index < len(names):
+            return names[index].strip()
+        return None
+
+    return locate
+
+
+def _csv_fields(text: str, delimiter: str) -> list[str]:
+    rows = list(csv.reader(io.StringIO(text.rstrip("\r\n")), delimiter=delimiter))
+    return rows[0] if rows else [""]
+
+
+_JSON_KEY = re.compile(r'"([^"\\]+)"\s*:')
+
+
+def json_key_at(prefix: str, first_line: str) -> str | None:
+    """A :data:`FieldLocator` for JSON lines: the last key before the position."""
+    keys = _JSON_KEY.findall(prefix)
+    return keys[-1] if keys else None
+
+
+def csv_error(
+    path: Path,
+    text: str,
+    line: int,
+    exc: csv.Error,
+    columns: Sequence[str],
+    delimiter: str = ",",
+) -> LoadError:
+    """A LoadError for a CSV syntax error in the record starting on ``line``.
+
+    The csv module does not say where in the record it failed, so the record
+    is scanned again to find the field whose quotes are broken.
+    """
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            start = len(text)
+            break
+    index = _bad_quote(text, start, delimiter)
+    field = columns[index] if index is not None and index < len(columns) else None
+    message = f"malformed CSV: {exc}"
+    if index is not None:
+        message += "; a quote inside a quoted value must be doubled, and a quoted value closed"
+    return LoadError(path, f"line {line}", field, message)
+
+
+def _bad_quote(text: str, start: int, delimiter: str) -> int | None:
+    """Index of the field whose quoting is broken in the record starting at ``start``."""
+    index, i, quoted, field_start = 0, start, False, True
+    while i < len(text):
+        c = text[i]
+        if quoted:
+            if c == '"':
+                if text.startswith('""', i):
+                    i += 2
+                    continue
+                quoted = False
+                after = text[i + 1 : i + 2]
+                if after not in ("", delimiter, "\r", "\n"):
+                    return index
+        elif c == '"' and field_start:
+            quoted = True
+        elif c == delimiter:
+            index += 1
+        elif c == "\n":
+            return None
+        field_start = c == delimiter and not quoted
+        i += 1
+    return index if quoted else None
+
+
+def check_width(path: Path, line: int, row: list[str], columns: Sequence[str]) -> None:
+    """Raise a LoadError naming the field when a delimited row has the wrong width."""
+    width = len(columns)
+    if len(row) == width:
+        return
+    where = f"line {line}"
+    found = f"expected {width} fields, found {len(row)}"
+    if len(row) < width:
+        for index, value in enumerate(row):
+            if "\n" in value:
+                # A quote that is never closed swallows the lines after it into one field.
+                raise LoadError(
+                    path,
+                    where,
+                    columns[index],
+                    f"unbalanced quote: the field runs on over {value.count(chr(10)) + 1} "
+                    f"lines; {found}",
+                )
+        raise LoadError(path, where, columns[len(row)], f"missing ({found})")
+    raise LoadError(
+        path,
+        where,
+        columns[-1],
+        f"{len(row) - width} value(s) after the last column ({found}); "
+        "is a delimiter inside an unquoted value?",
+    )
 
 
 def clean(value: str | None) -> str | None:

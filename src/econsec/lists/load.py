@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from econsec.lists._common import LoadError, date_from_filename
+from econsec.lists._common import LoadError, ParsedList, date_from_filename
 from econsec.lists.registry import SOURCES, Format, Source, detect_format, find_in_data_dir
 from econsec.model import ListVersion
 from econsec.store.workspace import Workspace
@@ -94,6 +94,11 @@ def load(target: Target, workspace: Workspace) -> LoadResult:
         workspace.activate(previous.source, previous.version_id)
         return LoadResult(replace(previous, active=True), LoadStatus.REACTIVATED)
     parsed = target.format.parse(target.path)
+    if not parsed.parties:
+        # An empty edition (a header-only or cut-off download) must not replace
+        # the active version of the list.
+        raise LoadError(target.path, None, None, "no entries found; nothing was loaded")
+    _check_unique(parsed)
     sources = {p.source for p in parsed.parties}
     if target.source is not None:
         source_id = target.source.id
@@ -107,8 +112,6 @@ def load(target: Target, workspace: Workspace) -> LoadResult:
             )
     elif len(sources) == 1:
         source_id = sources.pop()
-    elif not sources:
-        raise LoadError(target.path, None, None, "no entries found")
     else:
         raise LoadError(
             target.path, None, None, f"one file must hold one source, found {sorted(sources)}"
@@ -128,6 +131,21 @@ def load(target: Target, workspace: Workspace) -> LoadResult:
     )
     workspace.store_version(version, parsed.parties)
     return LoadResult(version, LoadStatus.LOADED, parsed.skipped)
+
+
+def _check_unique(parsed: ParsedList) -> None:
+    """Two entries with one id would make a list version that cannot be stored."""
+    seen: dict[str, str] = {}
+    for party in parsed.parties:
+        first = seen.get(party.entity_id)
+        if first is not None:
+            raise LoadError(
+                party.source_ref.file,
+                party.source_ref.record,
+                "entry id",
+                f"duplicate entry id {party.list_entry_id!r}, already used by {first}",
+            )
+        seen[party.entity_id] = party.source_ref.record
 
 
 def _label(source_id: str) -> str:

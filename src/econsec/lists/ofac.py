@@ -22,8 +22,11 @@ from pathlib import Path
 from econsec.lists._common import (
     LoadError,
     ParsedList,
+    check_width,
     clean,
     country_code,
+    csv_error,
+    csv_field_at,
     parse_date,
     read_text,
     unique,
@@ -34,7 +37,6 @@ PARSER = "ofac_legacy/1"
 
 SDN_FILES = ("sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv")
 CONS_FILES = ("cons_prim.csv", "cons_add.csv", "cons_alt.csv", "cons_comments.csv")
-_WIDTHS = {"prim": 12, "add": 6, "alt": 5, "comments": 2}
 _PRIM_FIELDS = (
     "ent_num",
     "SDN_Name",
@@ -92,10 +94,26 @@ def set_files(path: Path) -> list[Path]:
     return [p for p in (f.prim, f.add, f.alt, f.comments) if p is not None]
 
 
+#: Column names of each file of a set, as in OFAC's data specification.
+_COLUMNS = {
+    "prim": _PRIM_FIELDS,
+    "add": (
+        "ent_num",
+        "Add_num",
+        "Address",
+        "City/State/Province/Postal Code",
+        "Country",
+        "Add_remarks",
+    ),
+    "alt": ("ent_num", "alt_num", "alt_type", "alt_name", "alt_remarks"),
+    "comments": ("ent_num", "Remarks_Extension"),
+}
+
+
 def _rows(path: Path, kind: str) -> Iterator[tuple[int, list[str]]]:
-    text = read_text(path, encoding="utf-8")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    width = _WIDTHS[kind]
+    columns = _COLUMNS[kind]
+    text = read_text(path, encoding="utf-8", field_at=csv_field_at(",", columns))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     while True:
         line = reader.line_num + 1
         try:
@@ -103,13 +121,10 @@ def _rows(path: Path, kind: str) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise LoadError(path, f"line {line}", None, f"malformed CSV: {exc}") from None
+            raise csv_error(path, text, line, exc, columns) from None
         if not row or (len(row) == 1 and row[0].strip() in ("", "\x1a")):
             continue
-        if len(row) != width:
-            raise LoadError(
-                path, f"line {line}", None, f"expected {width} fields, found {len(row)}"
-            )
+        check_width(path, line, row, columns)
         yield line, row
 
 
@@ -190,7 +205,10 @@ def _party(
     kind = sdn_type.lower() if sdn_type else None
     if kind not in _TYPES:
         raise LoadError(path, where, "SDN_Type", f"unknown entry type {sdn_type!r}")
-    remarks = (clean(row[11]) or "") + comments.get(ent, "")
+    # Remarks longer than the column run on into the comments file, cut anywhere
+    # (even just before a space), so the two parts are joined before cleaning.
+    remarks = clean(row[11] + comments[ent]) if ent in comments else clean(row[11])
+    remarks = remarks or ""
     facts = parse_remarks(remarks)
     entry_addresses = tuple(addresses.get(ent, ()))
     all_aliases = tuple(aliases.get(ent, ())) + facts.aliases
@@ -250,7 +268,9 @@ class RemarkFacts:
 _WEAK_ALIAS = re.compile(r"\b([afn])\.k\.a\.,?\s+'(.+?)'(?=\s*(?:;|\.?$|\.\s))")
 _ITEM_SPLIT = re.compile(r";\s+")
 _COUNTRY_SUFFIX = re.compile(r"\s*\(([^()]+)\)\s*(.*)$")
-_TEXT_VALUED = ("Website", "Email Address", "Digital Currency Address")
+_TEXT_VALUED = ("Website", "Email Address", "Digital Currency Address", "SWIFT/BIC")
+#: Remarks that carry a number but are legal references, not identifiers.
+_NOT_IDENTIFIERS = ("Executive Order", "CAATSA Section")
 
 
 def parse_remarks(remarks: str) -> RemarkFacts:
@@ -310,6 +330,13 @@ def _identifier(item: str) -> Identifier | None:
         if i > 0 and any(c.isdigit() for c in word):
             kind = " ".join(words[:i])
             if any(c.isdigit() for c in kind) or len(kind) > 60:
+                return None
+            if (
+                kind.count("(") != kind.count(")")  # "Listing Date (EO 14024 Directive 3): …"
+                or ":" in kind.rstrip(":")  # "Secondary sanctions risk: See Section 11 …"
+                or kind.startswith(_NOT_IDENTIFIERS)
+                or ("Date" in kind and parse_date(" ".join(words[i:])))  # "… Date 31 Jul 1990"
+            ):
                 return None
             tail = " ".join(words[i + 1 :])
             country = None

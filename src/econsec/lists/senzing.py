@@ -19,6 +19,7 @@ from econsec.lists._common import (
     ParsedList,
     clean,
     country_code,
+    json_key_at,
     parse_date,
     read_text,
     unique,
@@ -74,17 +75,25 @@ def _features(record: dict[str, Any]) -> Iterator[dict[str, str]]:
 
 
 def parse(path: Path) -> ParsedList:
-    text = read_text(path)
+    text = read_text(path, field_at=json_key_at)
     parties: list[Party] = []
     skipped: list[str] = []
     changes: list[str] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    # Lines end with "\n" only: str.splitlines() would also split a record at a
+    # U+2028 or U+0085 inside a JSON string, where they are valid characters.
+    # (A trailing "\r" is JSON white space.)
+    for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise LoadError(path, f"line {lineno}", None, f"invalid JSON: {exc.msg}") from None
+            raise LoadError(
+                path,
+                f"line {lineno}",
+                json_key_at(line[: exc.pos], ""),
+                f"invalid JSON at column {exc.colno}: {exc.msg}",
+            ) from None
         if not isinstance(record, dict):
             raise LoadError(path, f"line {lineno}", None, "expected a JSON object")
         party = _party(path, lineno, record)
@@ -101,12 +110,24 @@ def parse(path: Path) -> ParsedList:
 
 def _party(path: Path, lineno: int, record: dict[str, Any]) -> Party | None:
     where = f"line {lineno}"
-    data_source = clean(record.get("DATA_SOURCE"))
+    data_source = _string(path, where, record, "DATA_SOURCE")
     if data_source is None:
         raise LoadError(path, where, "DATA_SOURCE", "missing")
-    record_id = clean(str(record.get("RECORD_ID") or ""))
+    raw_id = record.get("RECORD_ID")
+    if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+        raw_id = str(raw_id)
+    if raw_id is not None and not isinstance(raw_id, str):
+        raise LoadError(path, where, "RECORD_ID", f"expected a string, found {raw_id!r}")
+    record_id = clean(raw_id)
     if record_id is None:
         raise LoadError(path, where, "RECORD_ID", "missing")
+    for key, value in record.items():
+        if not isinstance(value, str | list | int | float | bool) and value is not None:
+            raise LoadError(
+                path, where, key, f"expected a string or a list of attributes, found {value!r}"
+            )
+        if isinstance(value, list) and not all(isinstance(item, dict) for item in value):
+            raise LoadError(path, where, key, "expected a list of attribute objects")
     names: list[tuple[str, bool]] = []
     dobs: list[str] = []
     countries: list[str | None] = []
@@ -114,7 +135,7 @@ def _party(path: Path, lineno: int, record: dict[str, Any]) -> Party | None:
     addresses: list[Address] = []
     identifiers: list[Identifier] = []
     topics: list[str] = []
-    record_type: str | None = clean(record.get("RECORD_TYPE"))
+    record_type = _string(path, where, record, "RECORD_TYPE")
     gender: str | None = None
     for feat in _features(record):
         record_type = record_type or clean(feat.get("RECORD_TYPE"))
@@ -155,7 +176,7 @@ def _party(path: Path, lineno: int, record: dict[str, Any]) -> Party | None:
         list_entry_id=record_id,
         schema=_TYPES[record_type.upper() if record_type else None],
         name=primary_name,
-        source_ref=SourceRef(file=str(path), record=where, url=clean(record.get("URL"))),
+        source_ref=SourceRef(file=str(path), record=where, url=_string(path, where, record, "URL")),
         aliases=tuple(dict.fromkeys(Alias(n) for n, _ in names if n != primary_name)),
         countries=unique(countries),
         nationalities=unique(nationalities),
@@ -165,6 +186,16 @@ def _party(path: Path, lineno: int, record: dict[str, Any]) -> Party | None:
         identifiers=tuple(dict.fromkeys(identifiers)),
         gender=gender,
     )
+
+
+def _string(path: Path, where: str, record: dict[str, Any], key: str) -> str | None:
+    """A top-level string attribute, or None; any other JSON type is an error."""
+    value = record.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise LoadError(path, where, key, f"expected a string, found {value!r}")
+    return clean(value)
 
 
 def _name(feat: dict[str, str]) -> str | None:

@@ -8,6 +8,7 @@ Entities carry their whole name in ``FIRST_NAME``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lxml import etree
@@ -45,22 +46,104 @@ def _values(el: etree._Element, tag: str) -> list[str]:
 def parse(path: Path) -> ParsedList:
     parties: list[Party] = []
     published: str | None = None
+    root: str | None = None
     try:
-        for event, el in etree.iterparse(str(path), events=("start", "end")):
+        # No entity expansion: a list file has no business defining entities.
+        events = etree.iterparse(str(path), events=("start", "end"), resolve_entities=False)
+        for event, el in events:
             if event == "start":
-                if el.tag == "CONSOLIDATED_LIST":
-                    generated = el.get("dateGenerated")
-                    published = generated[:10] if generated else None
+                if root is None:
+                    root = el.tag
+                    if root != "CONSOLIDATED_LIST":
+                        raise LoadError(
+                            path,
+                            f"line {el.sourceline}",
+                            "CONSOLIDATED_LIST",
+                            f"not a UN consolidated list: the root element is <{root}>",
+                        )
+                    published = _generated(path, el)
                 continue
             if el.tag in ("INDIVIDUAL", "ENTITY"):
                 parties.append(_party(path, el))
                 el.clear(keep_tail=False)
     except etree.XMLSyntaxError as exc:
-        line = exc.lineno if exc.lineno else "?"
-        raise LoadError(path, f"line {line}", None, f"invalid XML: {exc.msg}") from None
-    if published is None:
-        raise LoadError(path, "line 1", "CONSOLIDATED_LIST", "not a UN consolidated list")
+        raise _syntax_error(path, exc) from None
     return ParsedList(parties=parties, published=published)
+
+
+def _generated(path: Path, root: etree._Element) -> str | None:
+    """The edition date, from the root's ``dateGenerated`` (``2026-02-27T00:00:09.554Z``)."""
+    generated = root.get("dateGenerated")
+    if generated is None:
+        return None
+    if _LISTED_ON.match(generated[:10]) is None:
+        raise LoadError(
+            path,
+            f"line {root.sourceline}",
+            "dateGenerated",
+            f"not an ISO date and time: {generated!r}",
+        )
+    return generated[:10]
+
+
+_TAG = re.compile(rb"<(/?)([A-Za-z_][\w.-]*)[^<>]*?(/?)>")
+
+
+def _syntax_error(path: Path, exc: etree.XMLSyntaxError) -> LoadError:
+    """A LoadError naming the line, the entry and the element a syntax error is in.
+
+    lxml reports the line; the open elements at that point are found by
+    scanning the file up to it, so a truncated file names the element it
+    stops in and the entry that element belongs to.
+    """
+    line, column = exc.position if exc.position else (0, 0)
+    data = path.read_bytes()
+    end = len(data)
+    if line:
+        # Offset of the error: the start of its line, plus its (1-based) column.
+        start = 0
+        for _ in range(line - 1):
+            start = data.find(b"\n", start) + 1
+            if start == 0:
+                start = len(data)
+                break
+        end = min(len(data), start + max(column - 1, 0))
+    stack: list[tuple[str, int]] = []
+    for m in _TAG.finditer(data, 0, end):
+        closing, name, empty = m.group(1), m.group(2).decode(), m.group(3)
+        if closing:
+            if stack and stack[-1][0] == name:
+                stack.pop()
+        elif not empty:
+            stack.append((name, data.count(b"\n", 0, m.start()) + 1))
+    record = f"line {line}" if line else "end of file"
+    names = [name for name, _ in stack]
+    # Nothing open yet: the list's root element itself is missing or broken.
+    field = names[-1] if names else "CONSOLIDATED_LIST"
+    for depth in range(len(stack) - 1, -1, -1):
+        name, at = stack[depth]
+        if name in ("INDIVIDUAL", "ENTITY"):
+            record += f" ({name} starting on line {at})"
+            field = "/".join(names[depth + 1 :]) or name
+            break
+    message = f"invalid XML: {exc.msg}"
+    if "encoding" in exc.msg.lower() or "utf-8" in exc.msg.lower():
+        message += " (bytes not valid in the declared encoding; the UN list is UTF-8)"
+    return LoadError(path, record, field, message)
+
+
+_LISTED_ON = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?$")
+
+
+def _listed_on(path: Path, record: str, el: etree._Element) -> str | None:
+    """``LISTED_ON`` as an ISO date; some entries carry a time zone (``2015-04-07-04:00``)."""
+    value = _text(el, "LISTED_ON")
+    if value is None:
+        return None
+    m = _LISTED_ON.match(value)
+    if m is None:
+        raise LoadError(path, record, "LISTED_ON", f"not an ISO date: {value!r}")
+    return m.group(1)
 
 
 def _party(path: Path, el: etree._Element) -> Party:
@@ -134,7 +217,7 @@ def _party(path: Path, el: etree._Element) -> Party:
         titles=tuple(_values(el, "TITLE") + _values(el, "DESIGNATION")),
         gender=_text(el, "GENDER"),
         legal_basis=(ref,),
-        listed_on=_text(el, "LISTED_ON"),
+        listed_on=_listed_on(path, record, el),
         remarks=_text(el, "COMMENTS1"),
     )
 

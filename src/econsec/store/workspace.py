@@ -158,8 +158,13 @@ class Workspace:
                 )
                 _activate(con, version.source, version.version_id)
                 con.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 con.execute("ROLLBACK")
+                if isinstance(exc, duckdb.Error):
+                    raise WorkspaceError(
+                        f"cannot store {version.version_id} in {self.db_path}: {exc}; "
+                        "nothing was written"
+                    ) from exc
                 raise
 
     def activate(self, source: str, version_id: str) -> None:
@@ -167,6 +172,13 @@ class Workspace:
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:
+                found = con.execute(
+                    "SELECT count(*) FROM list_versions WHERE source = ? AND version_id = ?",
+                    [source, version_id],
+                ).fetchone()
+                if not found or not found[0]:
+                    # Activating nothing would leave the source with no active version.
+                    raise WorkspaceError(f"no version {version_id!r} of source {source!r}")
                 _activate(con, source, version_id)
                 con.execute("COMMIT")
             except BaseException:
