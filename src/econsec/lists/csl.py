@@ -18,12 +18,17 @@ from pathlib import Path
 from econsec.lists._common import (
     LoadError,
     ParsedList,
+    check_width,
     clean,
+    country_code,
+    csv_error,
+    csv_field_at,
     merge_duplicates,
     read_text,
     split_list,
     unique,
 )
+from econsec.lists.listed_names import split_listed_name
 from econsec.model.party import Address, Alias, Identifier, Party, Schema, SourceRef
 
 PARSER = "us_csl/1"
@@ -71,6 +76,7 @@ _TYPES = {
 _LIST_CODE = re.compile(r"\(([A-Za-z][A-Za-z0-9 .-]*?)(?: List)?\)")
 _ISO2 = re.compile(r"^[A-Z]{2}$")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_AND = re.compile(r"^and\s+")
 
 
 def list_code(source: str) -> str:
@@ -80,32 +86,17 @@ def list_code(source: str) -> str:
 
 
 def parse(path: Path) -> ParsedList:
-    text = read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    text = read_text(path, field_at=csv_field_at(","))
+    # Strict: a stray quote is an error, not a value silently run into its neighbours.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise LoadError(path, "line 1", None, "empty file, expected a CSL header") from None
-    if tuple(header) == LAYOUT_CURRENT:
-        current = True
-    elif tuple(header) == LAYOUT_2019:
-        current = False
-    else:
-        known = set(LAYOUT_CURRENT)
-        unknown = [h for h in header if h not in known]
-        missing = [h for h in _BASE_COLUMNS if h not in header]
-        if unknown:
-            raise LoadError(
-                path, "line 1", unknown[0], "unknown column; not part of either CSL layout"
-            )
-        raise LoadError(
-            path,
-            "line 1",
-            missing[0] if missing else None,
-            "header does not match the 2019 or the current CSL layout",
-        )
+    except csv.Error as exc:
+        raise csv_error(path, text, 1, exc, ()) from None
+    current = _check_header(path, header)
     parties: list[Party] = []
-    width = len(header)
     while True:
         line = reader.line_num + 1
         try:
@@ -113,18 +104,41 @@ def parse(path: Path) -> ParsedList:
         except StopIteration:
             break
         except csv.Error as exc:
-            raise LoadError(path, f"line {line}", None, f"malformed CSV: {exc}") from None
+            raise csv_error(path, text, line, exc, header) from None
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
-        if len(row) != width:
-            raise LoadError(
-                path,
-                f"line {line}",
-                header[min(len(row), width) - 1] if row else None,
-                f"expected {width} fields, found {len(row)}",
-            )
+        check_width(path, line, row, header)
         parties.append(_party(path, line, dict(zip(header, row, strict=True)), current))
     return ParsedList(parties=merge_duplicates(parties))
+
+
+def _check_header(path: Path, header: list[str]) -> bool:
+    """Whether the header is the current layout (else the 2019 one); else a LoadError."""
+    if tuple(header) == LAYOUT_CURRENT:
+        return True
+    if tuple(header) == LAYOUT_2019:
+        return False
+    known = set(LAYOUT_CURRENT)
+    unknown = [h for h in header if h not in known]
+    if unknown:
+        raise LoadError(path, "line 1", unknown[0], "unknown column; not part of either CSL layout")
+    repeated = [h for h in header if header.count(h) > 1]
+    if repeated:
+        raise LoadError(path, "line 1", repeated[0], "column appears more than once")
+    missing = [h for h in _BASE_COLUMNS if h not in header]
+    if missing:
+        raise LoadError(
+            path, "line 1", missing[0], "missing column; the CSL layouts have all of them"
+        )
+    expected = LAYOUT_CURRENT if "_id" in header else LAYOUT_2019
+    index, column = next((i, h) for i, h in enumerate(header) if h != expected[i])
+    raise LoadError(
+        path,
+        "line 1",
+        column,
+        f"column out of order: found at position {index + 1}, "
+        f"where the CSL layout has {expected[index]!r}",
+    )
 
 
 def _party(path: Path, line: int, row: dict[str, str], current: bool) -> Party:
@@ -144,7 +158,7 @@ def _party(path: Path, line: int, row: dict[str, str], current: bool) -> Party:
         # from the facts that identify the listing.
         key = "|".join((source, name, row["federal_register_notice"], row["start_date"]))
         entry_id = "h" + hashlib.sha1(key.encode()).hexdigest()[:16]
-    addresses = tuple(_address(a) for a in split_list(row["addresses"]))
+    addresses = tuple(dict.fromkeys(_address(a) for a in _items(row["addresses"])))
     nationalities = _codes(path, where, "nationalities", row["nationalities"])
     citizenships = _codes(path, where, "citizenships", row["citizenships"])
     dobs = split_list(row["dates_of_birth"])
@@ -153,6 +167,8 @@ def _party(path: Path, line: int, row: dict[str, str], current: bool) -> Party:
             raise LoadError(path, where, "dates_of_birth", f"not an ISO date: {dob!r}")
     identifiers, gender = _identifiers(row["ids"], current)
     identifiers += _vessel_facts(row)
+    listed = split_listed_name(name)
+    inline = tuple(Alias(a) for a in listed.aliases)
     code = list_code(source)
     url = clean(row["source_information_url"]) or clean(row["source_list_url"])
     return Party(
@@ -161,9 +177,15 @@ def _party(path: Path, line: int, row: dict[str, str], current: bool) -> Party:
         list=code,
         list_entry_id=entry_id,
         schema=_TYPES[kind],
-        name=name,
+        name=listed.name,
         source_ref=SourceRef(file=str(path), record=where, url=url),
-        aliases=tuple(Alias(a) for a in split_list(row["alt_names"]) if a != name),
+        aliases=tuple(
+            dict.fromkeys(
+                a
+                for a in inline + tuple(Alias(a) for a in _items(row["alt_names"]))
+                if a.name != listed.name
+            )
+        ),
         countries=unique([a.country for a in addresses] + list(nationalities) + list(citizenships)),
         nationalities=unique(nationalities + citizenships),
         programs=split_list(row["programs"]),
@@ -178,24 +200,52 @@ def _party(path: Path, line: int, row: dict[str, str], current: bool) -> Party:
         legal_basis=unique([clean(row["federal_register_notice"])]),
         listed_on=clean(row["start_date"]),
         end_date=clean(row["end_date"]),
-        remarks=clean(row["remarks"]),
+        remarks=_remarks(clean(row["remarks"]), name, listed.name),
     )
+
+
+def _remarks(remarks: str | None, raw_name: str, name: str) -> str | None:
+    """The list's remarks, plus the name as listed when aliases or a scope
+    clause were cut from it (so the record still says what it covers)."""
+    if raw_name == name:
+        return remarks
+    listed = f"Listed as: {raw_name}"
+    return f"{remarks} | {listed}" if remarks else listed
+
+
+def _items(value: str) -> tuple[str, ...]:
+    """Split a ``;``-separated field, dropping the ``and`` that joins a list's last item.
+
+    The Entity List writes ``A; B; and C``: the last alias or address is ``C``.
+    """
+    return unique(_AND.sub("", item) for item in split_list(value))
 
 
 def _address(text: str) -> Address:
     parts = [p.strip() for p in text.split(",")]
-    country = parts[-1] if parts and _ISO2.match(parts[-1]) else None
-    if country is not None and len(parts) == 1:
+    last = parts[-1]
+    # trade.gov ends an address with the ISO code, but writes "UK" for GB, and
+    # some US addresses end with a state code; only real codes are kept.
+    country = country_code(last) if _ISO2.match(last) else None
+    if country is None:
+        # A whole address that is a country name: "TURKIYE", "PRC", "MAN, ISLE OF".
+        country = country_code(text)
+        if country is not None:
+            return Address(country=country, full=None if text == country else text)
+    if country is not None and len(parts) == 1 and last == country:
         return Address(country=country)
     return Address(country=country, full=text)
 
 
 def _codes(path: Path, where: str, field: str, value: str) -> tuple[str, ...]:
     codes = split_list(value)
+    out: list[str] = []
     for code in codes:
-        if not _ISO2.match(code):
+        iso = country_code(code) if _ISO2.match(code) else None
+        if iso is None:
             raise LoadError(path, where, field, f"not an ISO 3166 alpha-2 code: {code!r}")
-    return codes
+        out.append(iso)
+    return unique(out)
 
 
 def _identifiers(value: str, current: bool) -> tuple[tuple[Identifier, ...], str | None]:

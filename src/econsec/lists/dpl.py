@@ -17,14 +17,18 @@ from pathlib import Path
 from econsec.lists._common import (
     LoadError,
     ParsedList,
+    check_width,
     clean,
     country_code,
+    csv_error,
+    csv_field_at,
     merge_duplicates,
     parse_date,
     read_text,
     unique,
 )
-from econsec.model.party import Address, Party, Schema, SourceRef
+from econsec.lists.listed_names import split_listed_name
+from econsec.model.party import Address, Alias, Party, Schema, SourceRef
 
 PARSER = "bis_dpl/1"
 COLUMNS = (
@@ -45,18 +49,28 @@ _URL = "https://www.bis.gov/licensing/end-user-guidance/denied-persons-list-dpl"
 
 
 def parse(path: Path) -> ParsedList:
-    text = read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t")
+    text = read_text(path, field_at=csv_field_at("\t"))
+    first = text.split("\n", 1)[0]
+    if "\t" not in first and "," in first:
+        raise LoadError(
+            path, "line 1", None, "the DPL text file is tab-separated; this header has commas"
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=True)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise LoadError(path, "line 1", None, "empty file, expected the DPL header") from None
+    except csv.Error as exc:
+        raise csv_error(path, text, 1, exc, (), "\t") from None
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
         raise LoadError(path, "line 1", unknown[0], "unknown column in the DPL header")
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise LoadError(path, "line 1", missing[0], "missing column in the DPL header")
+    repeated = [h for h in header if header.count(h) > 1]
+    if repeated:
+        raise LoadError(path, "line 1", repeated[0], "column appears more than once")
     parties: list[Party] = []
     last_update: list[str] = []
     while True:
@@ -66,13 +80,10 @@ def parse(path: Path) -> ParsedList:
         except StopIteration:
             break
         except csv.Error as exc:
-            raise LoadError(path, f"line {line}", None, f"malformed text: {exc}") from None
+            raise csv_error(path, text, line, exc, header, "\t") from None
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
-        if len(row) != len(header):
-            raise LoadError(
-                path, f"line {line}", None, f"expected {len(header)} fields, found {len(row)}"
-            )
+        check_width(path, line, row, header)
         rec = dict(zip(header, row, strict=True))
         parties.append(_party(path, line, rec))
         last_update.extend(parse_date(rec["Last_Update"]))
@@ -119,18 +130,23 @@ def _party(path: Path, line: int, rec: dict[str, str]) -> Party:
         if parts
         else ()
     )
+    listed = split_listed_name(name)
+    remarks = clean(rec["Action"])
+    if listed.name != name:
+        remarks = f"{remarks} | Listed as: {name}" if remarks else f"Listed as: {name}"
     return Party(
         entity_id=f"bis_dpl:{entry_id}",
         source="bis_dpl",
         list="DPL",
         list_entry_id=entry_id,
         schema=Schema.LEGAL_ENTITY,
-        name=name,
+        name=listed.name,
+        aliases=tuple(Alias(a) for a in listed.aliases),
         source_ref=SourceRef(file=str(path), record=where, url=_URL),
         countries=unique([country]),
         addresses=addresses,
         legal_basis=unique([citation]),
         listed_on=dates[0] if dates else None,
         end_date=expiry_dates[0] if expiry_dates else None,
-        remarks=clean(rec["Action"]),
+        remarks=remarks,
     )
