@@ -183,7 +183,13 @@ def test_japanese_kanji_and_kana_are_read_in_hepburn() -> None:
 
 
 def test_korean_hangul_is_romanised_in_revised_romanisation() -> None:
-    assert _variants("김정은") == {"as written": ("gimjeongeun",)}
+    assert _variants("김정은", Schema.ORGANIZATION) == {"as written": ("gimjeongeun",)}
+    # As a person's name it is also split after the surname (written without a space).
+    assert _variants("김정은") == {
+        "as written": ("gimjeongeun",),
+        "Korean surname split": ("gim", "jeongeun"),
+    }
+    assert _variants("남궁민수")["Korean surname split"] == ("namgung", "minsu")
     assert _variants("김 정은") == {"as written": ("gim", "jeongeun")}
 
 

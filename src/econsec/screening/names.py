@@ -221,6 +221,21 @@ def transliterations(text: str) -> list[tuple[str, str]]:
 
 
 _SPACES = re.compile(r"\s+")
+_HANGUL_NAME = re.compile(r"^[\uac00-\ud7a3]{2,4}$")
+#: Two-syllable Korean surnames (the rest have one syllable).
+_KOREAN_DOUBLE_SURNAMES = frozenset({"남궁", "황보", "제갈", "선우", "독고", "사공", "서문"})
+
+
+def _split_korean_name(text: str) -> str | None:
+    """``김정은`` → ``김 정은``: Korean personal names are written without a space
+    between surname and given name, which would leave one long token to compare
+    with ``Kim Jong Un``."""
+    if not _HANGUL_NAME.match(text):
+        return None
+    cut = 2 if len(text) == 4 and text[:2] in _KOREAN_DOUBLE_SURNAMES else 1
+    return f"{text[:cut]} {text[cut:]}"
+
+
 _DOUBLED = re.compile(r"(.)\1+")
 
 
@@ -232,6 +247,9 @@ def prepare_name(text: str, schema: Schema | None = None) -> tuple[NameForm, ...
     tag = _TYPE_TAGS[schema]
     source = _replace_cjk_legal_forms(text) if tag != NameTypeTag.PER else text
     forms = _analyse(source, tag, "as written", text)
+    # A bare 2–4 syllable Hangul word is a personal name unless said otherwise.
+    if tag in (NameTypeTag.PER, NameTypeTag.ENT) and (split := _split_korean_name(text)):
+        forms.extend(_analyse(split, tag, "Korean surname split", text))
     if any(not t.isascii() for f in forms for t in f.tokens):
         for variant, spelling in transliterations(source):
             forms.extend(_analyse(spelling, tag, variant, text))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import heapq
+import re
 import time
 from collections.abc import Sequence
 
@@ -19,17 +22,23 @@ from econsec.screening.names import NameForm, prepare_name
 from econsec.store.workspace import Workspace
 
 ALGORITHM = name_v1.VERSION
-#: Name forms taken from the index per query and re-ranked …
+#: Name forms taken from the index per query and re-ranked; when the walk
+#: below reaches the end of them, the pool is doubled (up to the maximum).
 CANDIDATE_FORMS = 64
-#: … then distinct entries are scored in full, best first, on at most
+MAX_CANDIDATE_FORMS = 4096
+#: Distinct entries are then scored in full, best-ranked first, on at most
 #: ``FORMS_PER_PARTY`` of their names each: at least ``CANDIDATE_PARTIES`` of
-#: them, and beyond that only while hits keep coming (scoring stops after
-#: ``STOP_AFTER_MISSES`` entries in a row that score below the threshold, or
-#: once ``limit`` hits are found). A name listed on many entries (one person on
-#: the SDN, UN and CSL copies, or a common name) is thus followed as far as it
-#: goes, while a query that matches nothing costs only the minimum.
+#: them, then on while they keep mattering. The walk stops after
+#: ``STOP_AFTER_MISSES`` entries in a row (plus one per hit found: a name with
+#: many hits is followed further) that could not change the answer:
+#: scoring below the threshold or, once ``limit`` hits are in hand, below the
+#: weakest of them. Above the default threshold the walk still runs as far as
+#: at the default, so that raising the threshold only removes hits. A name listed on many entries
+#: (one person on the SDN, UN and CSL copies, a family of affiliates, a common
+#: name) is followed as far as it goes, while a query that matches nothing
+#: costs only the minimum.
 CANDIDATE_PARTIES = 6
-STOP_AFTER_MISSES = 3
+STOP_AFTER_MISSES = 5
 FORMS_PER_PARTY = 2
 #: Re-ranking mixes the index's key evidence with a cheap whole-string
 #: similarity (rapidfuzz token-sort ratio), half and half; the string
@@ -98,9 +107,9 @@ class Screener:
         return mask
 
     def _rank(
-        self, forms: tuple[NameForm, ...], allowed: npt.NDArray[np.bool_] | None
+        self, forms: tuple[NameForm, ...], allowed: npt.NDArray[np.bool_] | None, pool: int
     ) -> npt.NDArray[np.int32]:
-        ids, scores = self.index.candidates(forms, CANDIDATE_FORMS, allowed)
+        ids, scores = self.index.candidates(forms, pool, allowed)
         if ids.size <= 1:
             return ids
         texts = [self._texts[i] for i in ids.tolist()]
@@ -112,6 +121,15 @@ class Screener:
         )
         return ids[np.argsort(-combined, kind="stable")]
 
+    def _entries(self, form_ids: npt.NDArray[np.int32]) -> dict[int, list[tuple[NameForm, bool]]]:
+        """Candidate names grouped by list entry, best-ranked entry first."""
+        grouped: dict[int, list[tuple[NameForm, bool]]] = {}
+        for fid in form_ids.tolist():
+            entry = grouped.setdefault(int(self._owners[fid]), [])
+            if len(entry) < FORMS_PER_PARTY:
+                entry.append((self._forms[fid], self._weak[fid]))
+        return grouped
+
     def screen(self, query: ScreenQuery) -> ScreenResult:
         if not query.name.strip():
             raise ScreeningError("name: empty")
@@ -121,28 +139,38 @@ class Screener:
         if query.limit < 1:
             raise ScreeningError(f"limit: must be at least 1, got {query.limit}")
         prepared = name_v1.prepare_query(query)
-        form_ids = self._rank(prepared.forms, self._allowed(query.lists))
-        # Group the candidate names by list entry, best first; an entry is scored
-        # on the names of it that the index found.
-        grouped: dict[int, list[tuple[NameForm, bool]]] = {}
-        for fid in form_ids.tolist():
-            entry = grouped.setdefault(int(self._owners[fid]), [])
-            if len(entry) < FORMS_PER_PARTY:
-                entry.append((self._forms[fid], self._weak[fid]))
+        allowed = self._allowed(query.lists)
+        floor = min(threshold, name_v1.DEFAULT_THRESHOLD)
         hits: list[Hit] = []
+        best: list[float] = []  # min-heap of the best ``limit`` hit scores
+        scored: set[int] = set()
         misses = 0
-        for scored, (pi, forms) in enumerate(grouped.items()):
-            if scored >= CANDIDATE_PARTIES and (
-                misses >= STOP_AFTER_MISSES or len(hits) >= query.limit
-            ):
-                break
-            party = self.parties[pi]
-            match = name_v1.score(prepared, party, forms, threshold)
-            if match is None:
-                misses += 1
+        pool = CANDIDATE_FORMS
+        while True:
+            form_ids = self._rank(prepared.forms, allowed, pool)
+            for pi, forms in self._entries(form_ids).items():
+                if pi in scored:
+                    continue
+                if len(scored) >= CANDIDATE_PARTIES and misses >= STOP_AFTER_MISSES + len(hits):
+                    break
+                scored.add(pi)
+                party = self.parties[pi]
+                match = name_v1.score(prepared, party, forms, floor)
+                score = -1.0 if match is None else match.score
+                bar = best[0] if len(best) >= query.limit else floor
+                misses = misses + 1 if score < bar else 0
+                if match is not None and score >= threshold:
+                    hits.append(Hit(party, match))
+                    if len(best) < query.limit:
+                        heapq.heappush(best, score)
+                    elif score > best[0]:
+                        heapq.heapreplace(best, score)
             else:
-                misses = 0
-                hits.append(Hit(party, match))
+                # Every candidate was scored and they still mattered: widen the pool.
+                if form_ids.size >= pool and pool < MAX_CANDIDATE_FORMS:
+                    pool *= 2
+                    continue
+            break
         hits.sort(key=lambda h: (-h.match.score, h.party.entity_id))
         return ScreenResult(
             query=query,
@@ -192,10 +220,7 @@ def build_query(
         codes.append(code)
     dobs: list[str] = []
     for value in dates_of_birth:
-        parsed = parse_date(value)
-        if not parsed:
-            raise ScreeningError(f"dob: {value!r} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
-        dobs.extend(parsed)
+        dobs.extend(_query_date(value))
     wanted = [x.strip() for item in lists for x in item.split(",") if x.strip()]
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise ScreeningError(f"threshold: must be between 0 and 1, got {threshold}")
@@ -210,3 +235,30 @@ def build_query(
         threshold=threshold,
         limit=limit,
     )
+
+
+_ISO_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+
+
+def _query_date(value: str) -> tuple[str, ...]:
+    """A date of birth typed by a user, checked strictly.
+
+    List data is read leniently (``parse_date`` keeps what it can of a damaged
+    date); a query is not: ``1984-02-30`` is an error, not "some day in 1984".
+    """
+    text = value.strip()
+    hint = "use YYYY, YYYY-MM or YYYY-MM-DD"
+    if m := _ISO_PARTIAL.match(text):
+        year, month, day = (int(g) if g else None for g in m.groups())
+        try:
+            dt.date(year or 1, 1 if month is None else month, 1 if day is None else day)
+        except ValueError as exc:
+            raise ScreeningError(f"dob: {value!r} is not a valid date ({exc})") from None
+        if not 1800 <= (year or 0) <= dt.date.today().year:
+            raise ScreeningError(f"dob: {value!r}: year out of range")
+        parts = [f"{year:04d}"] + [f"{x:02d}" for x in (month, day) if x is not None]
+        return ("-".join(parts),)
+    parsed = parse_date(text)
+    if not parsed:
+        raise ScreeningError(f"dob: {value!r} is not a date ({hint})")
+    return parsed

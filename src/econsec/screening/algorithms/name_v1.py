@@ -49,6 +49,7 @@ The constants below are part of the algorithm: changing one makes a new version.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -96,6 +97,12 @@ MIN_PHONETIC_LENGTH = 6
 #: spelling (``catharina`` and ``kawtharani`` share a Metaphone code but are
 #: not the same name).
 MIN_PHONETIC_SPELLING = 0.6
+#: Long tokens with the same first letter and the same consonants, in the same
+#: order, differ only in vowels: the commonest variation between romanisations
+#: of Arabic and Persian names (``Hezbollah``/``Hizballah``,
+#: ``Muhammad``/``Mohammed``), where vowels are not written in the original.
+VOWEL_SIMILARITY = 0.85
+MIN_VOWEL_LENGTH = 8
 #: Two adjacent letters swapped is the commonest typing error: tolerated even in
 #: tokens too short for the edit budget (``afiz``/``faiz``), from this length.
 MIN_TRANSPOSITION_LENGTH = 4
@@ -247,7 +254,24 @@ def token_similarity(
         and OSA.normalized_similarity(a, b) >= MIN_PHONETIC_SPELLING
     ):
         sim, how = PHONETIC_SIMILARITY, "sounds alike"
+    if (
+        sim < VOWEL_SIMILARITY
+        and la >= MIN_VOWEL_LENGTH
+        and lb >= MIN_VOWEL_LENGTH
+        and a[0] == b[0]
+        and consonants(a) == consonants(b)
+    ):
+        sim, how = VOWEL_SIMILARITY, "same consonants"
     return sim, how
+
+
+_VOWELS = re.compile(r"[aeiouy]+")
+_REPEATS = re.compile(r"(.)\1+")
+
+
+def consonants(token: str) -> str:
+    """The consonant skeleton of a token: vowels dropped, doubled letters collapsed."""
+    return _REPEATS.sub(r"\1", _VOWELS.sub("", token))
 
 
 def compare_forms(q: NameForm, c: NameForm) -> NameComparison:
@@ -293,6 +317,18 @@ def compare_forms(q: NameForm, c: NameForm) -> NameComparison:
     denominator = q.total_weight + CANDIDATE_EXTRA_WEIGHT * c.total_weight
     aligned = numerator / denominator if denominator else 0.0
     joined = _joined_similarity(q, c)
+    if joined > aligned:
+        # The spaceless comparison covers the distinctive tokens only; the
+        # low-weight ones (legal forms, initials) it skipped still count when
+        # the aligned pass left them unpaired: "M and S Trading" is not
+        # "Trading Company Limited".
+        left_over = sum(
+            w for w, used in zip(q.weights, q_used, strict=True) if w < 1.0 and not used
+        ) + CANDIDATE_EXTRA_WEIGHT * sum(
+            w for w, used in zip(c.weights, c_used, strict=True) if w < 1.0 and not used
+        )
+        if denominator:
+            joined *= 1.0 - left_over / denominator
     if joined > aligned:
         return NameComparison(joined, q, c, tuple(pairs), "joined")
     return NameComparison(aligned, q, c, tuple(pairs), "aligned")
