@@ -2,7 +2,7 @@
 
 Runs the code path of `econsec lists load` with no arguments: every known
 source found in the data folder (``default_targets``), each loaded by the
-command's own ``_load_one`` (parse, hash, store one DuckDB version) under the
+command's own ``load_targets`` (parse, hash, store one DuckDB version) under the
 same rich progress bar, into a new workspace in a temporary folder. Prints
 the seconds and entries of each source, the total, and the total as a share
 of the 30-second target for a full load. Exits 1 if any list fails to load,
@@ -17,48 +17,16 @@ import argparse
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from econsec.cli.lists import _load_one
+from econsec.cli.lists import load_targets
 from econsec.lists import default_targets
 from econsec.settings import data_dir
 from econsec.store import Workspace
 
 TARGET_SECONDS = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class Timing:
-    source: str
-    seconds: float
-    ok: bool
-
-
-def load_all(data: Path, workspace: Workspace, console: Console) -> list[Timing]:
-    """Load every list of the data folder as `econsec lists load` does, timing each."""
-    targets = default_targets(data)
-    timings: list[Timing] = []
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} lists"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task("loading", total=len(targets))
-        for target in targets:
-            name = target.source.id if target.source else str(target.path)
-            progress.update(task, description=f"loading {name}")
-            started = time.perf_counter()
-            ok = _load_one(target, workspace, progress.console)
-            timings.append(Timing(name, time.perf_counter() - started, ok))
-            progress.advance(task)
-    return timings
 
 
 def main() -> int:
@@ -77,7 +45,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         workspace = Workspace(Path(tmp) / "workspace")
         started = time.perf_counter()
-        timings = load_all(data, workspace, err)
+        timings = load_targets(default_targets(data), workspace, err)
         total = time.perf_counter() - started
         entries = {v.source: v.entry_count for v in workspace.versions(active_only=True)}
 

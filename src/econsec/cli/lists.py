@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+import time
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -48,24 +49,39 @@ def load_cmd(
                 fail(f"no known list files in {folder / 'lists'}")
     except LoadError as exc:
         fail(str(exc))
-    failures = 0
+    timings = load_targets(targets, workspace, err)
+    if not all(t.ok for t in timings):
+        raise typer.Exit(1)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadTiming:
+    source: str
+    seconds: float
+    ok: bool
+
+
+def load_targets(targets: list[Target], workspace: Workspace, out: Console) -> list[LoadTiming]:
+    """Load each target under a progress bar, reporting each outcome; also
+    what benchmarks/list_load.py times."""
+    timings: list[LoadTiming] = []
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total} lists"),
         TimeElapsedColumn(),
-        console=err,
+        console=out,
     ) as progress:
         task = progress.add_task("loading", total=len(targets))
         for target in targets:
             name = target.source.id if target.source else str(target.path)
             progress.update(task, description=f"loading {name}")
-            if not _load_one(target, workspace, progress.console):
-                failures += 1
+            started = time.perf_counter()
+            ok = _load_one(target, workspace, progress.console)
+            timings.append(LoadTiming(name, time.perf_counter() - started, ok))
             progress.advance(task)
-    if failures:
-        raise typer.Exit(1)
+    return timings
 
 
 def _load_one(target: Target, workspace: Workspace, out: Console) -> bool:
