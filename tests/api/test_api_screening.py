@@ -6,7 +6,6 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -49,11 +48,11 @@ def _cli_json(
 ) -> dict[str, Any]:
     monkeypatch.setenv("ECONSEC_HOME", str(workspace.home))
 
-    def from_workspace(opened: Workspace) -> Screener:
+    def cached_screener(opened: Workspace) -> Screener:
         assert opened.db_path == workspace.db_path
         return screener
 
-    monkeypatch.setattr(cli_screening, "Screener", SimpleNamespace(from_workspace=from_workspace))
+    monkeypatch.setattr(cli_screening, "cached_screener", cached_screener)
     result = CliRunner().invoke(cli_app, [*args, "--format", "json"])
     assert result.exit_code == 0, result.output
     data: dict[str, Any] = json.loads(result.stdout)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -45,13 +44,13 @@ def run(
     monkeypatch.setenv("ECONSEC_HOME", str(loaded_workspace.home))
     econsec = Econsec()
 
-    def from_workspace(workspace: Workspace) -> Screener:
+    def cached_screener(workspace: Workspace) -> Screener:
         econsec.opened.append(workspace.db_path)
         if workspace.db_path != loaded_workspace.db_path:
             raise AssertionError(f"screened {workspace.db_path}, not ECONSEC_HOME")
         return screener
 
-    monkeypatch.setattr(cli_screening, "Screener", SimpleNamespace(from_workspace=from_workspace))
+    monkeypatch.setattr(cli_screening, "cached_screener", cached_screener)
     return econsec
 
 

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 
 from econsec.screening import Screener
+from econsec.screening.cache import cached_screener
 from econsec.store import Workspace, WorkspaceError
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ class AppState:
     def load(self) -> Screener:
         """Build the screener now (start-up), replacing any previous one."""
         stamp = self._db_stamp()
-        screener = Screener.from_workspace(self.workspace)
+        screener = cached_screener(self.workspace)
         with self._lock:
             self._screener, self._stamp = screener, stamp
         log.info(

@@ -11,7 +11,8 @@ from rich.table import Table
 
 from econsec.cli._common import OutputFormat, fail
 from econsec.model import Schema
-from econsec.screening import ALGORITHM, Screener, ScreeningError, build_query, compare
+from econsec.screening import ALGORITHM, ScreeningError, build_query, compare
+from econsec.screening.cache import cached_screener
 from econsec.screening.report import match_json, result_json
 from econsec.store import Workspace, WorkspaceError
 
@@ -46,7 +47,7 @@ def screen_cmd(
     try:
         query = build_query(name, schema, country or (), dob or (), lists or (), threshold, limit)
         with err.status("preparing the lists (first run of a session takes a few seconds)"):
-            screener = Screener.from_workspace(Workspace())
+            screener = cached_screener(Workspace())
         result = screener.screen(query)
     except (ScreeningError, WorkspaceError) as exc:
         fail(str(exc))

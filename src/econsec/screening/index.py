@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from rigour.names import SymbolCategory
 
-from econsec.screening.names import NameForm
+from econsec.screening.names import NameForm, rigour_name
 
 _SYMBOL_CATEGORIES = frozenset({SymbolCategory.NAME, SymbolCategory.NICK, SymbolCategory.PHONETIC})
 #: Tokens at least this long also get their one-deletion neighbourhood.
@@ -70,14 +70,15 @@ def form_keys(form: NameForm) -> list[tuple[str, ...]]:
 
     The first key of a distinctive token is always its exact spelling.
     """
-    parts = form.name.parts
+    name = rigour_name(form)
+    parts = name.parts
     keys: list[tuple[str, ...]] = []
     for i, token in enumerate(form.tokens):
         if form.weights[i] >= 1.0 and len(token) >= 2:
             keys.append(token_keys(token, parts[i].metaphone if i < len(parts) else None))
         else:
             keys.append(())
-    for span in form.name.spans:
+    for span in name.spans:
         if span.symbol.category in _SYMBOL_CATEGORIES:
             for part in span.parts:
                 i = part.index

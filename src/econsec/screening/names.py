@@ -80,8 +80,9 @@ class NameForm:
     original: str
     #: How this spelling was obtained: ``as written`` or the transliteration used.
     variant: str
-    #: rigour's analysis (used for symbol pairing).
-    name: Name
+    #: rigour's analysis (used for symbol pairing). None in a form read back
+    #: from the screener cache: :func:`rigour_name` analyses it again on demand.
+    name: Name | None
     #: Comparable tokens, in name order.
     tokens: tuple[str, ...]
     #: Weight of each token: 1 for a distinctive word, less for legal forms,
@@ -100,6 +101,10 @@ class NameForm:
     part_symbols: tuple[frozenset[str], ...]
     #: The tokens joined by spaces (what explanations show).
     text: str
+    #: The text rigour analysed into this form, and as what kind of name
+    #: (the ``NameTypeTag`` value: rigour's tags cannot be pickled).
+    analysed: str
+    tag: str
 
 
 #: Weight of a legal form or generic organisation word (``ltd``, ``company``).
@@ -155,9 +160,29 @@ def _analyse(text: str, tag: NameTypeTag, variant: str, original: str) -> list[N
                 total_weight=sum(weights),
                 part_symbols=_part_symbols(name),
                 text=" ".join(tokens),
+                analysed=text,
+                tag=tag.value,
             )
         )
     return out
+
+
+def rigour_name(form: NameForm) -> Name:
+    """rigour's analysis of a form, redone if the form came from the cache."""
+    if form.name is not None:
+        return form.name
+    return _reanalyse(form.analysed, form.tag, form.tokens)
+
+
+@lru_cache(maxsize=8192)
+def _reanalyse(text: str, tag_value: str, tokens: tuple[str, ...]) -> Name:
+    tag: NameTypeTag = getattr(NameTypeTag, tag_value)
+    with _LOCK:
+        names = analyze_names(tag, [text], infer_initials=tag == NameTypeTag.PER, consolidate=False)
+    for name in names:
+        if tuple(p.comparable for p in name.parts) == tokens:
+            return name
+    raise ValueError(f"re-analysing {text!r} no longer gives the tokens {tokens}")
 
 
 def _part_symbols(name: Name) -> tuple[frozenset[str], ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import heapq
 import re
@@ -30,13 +31,13 @@ MAX_CANDIDATE_FORMS = 4096
 #: ``FORMS_PER_PARTY`` of their names each: at least ``CANDIDATE_PARTIES`` of
 #: them, then on while they keep mattering. The walk stops after
 #: ``STOP_AFTER_MISSES`` entries in a row (plus one per hit found: a name with
-#: many hits is followed further) that could not change the answer:
-#: scoring below the threshold or, once ``limit`` hits are in hand, below the
-#: weakest of them. Above the default threshold the walk still runs as far as
-#: at the default, so that raising the threshold only removes hits. A name listed on many entries
-#: (one person on the SDN, UN and CSL copies, a family of affiliates, a common
-#: name) is followed as far as it goes, while a query that matches nothing
-#: costs only the minimum.
+#: many hits is followed further) that could not change the answer: scoring
+#: below the threshold or, once ``limit`` hits are in hand, below the weakest
+#: of them. Above the default threshold the walk still runs as far as at the
+#: default, so that raising the threshold only removes hits. A name listed on
+#: many entries (one person on the SDN, UN and CSL copies, a family of
+#: affiliates, a common name) is followed as far as it goes, while a query
+#: that matches nothing costs only the minimum.
 CANDIDATE_PARTIES = 6
 STOP_AFTER_MISSES = 5
 FORMS_PER_PARTY = 2
@@ -75,6 +76,17 @@ class Screener:
         self.index = CandidateIndex(forms)
         self._masks: dict[tuple[str, ...], npt.NDArray[np.bool_]] = {}
         self.build_seconds = time.perf_counter() - started
+
+    def __getstate__(self) -> dict[str, object]:
+        # rigour's analysed names cannot be pickled; they are redone on demand
+        # (names.rigour_name) for the few candidates that need them.
+        state = dict(self.__dict__)
+        state["_forms"] = [dataclasses.replace(f, name=None) for f in self._forms]
+        state["_masks"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
 
     @classmethod
     def from_workspace(cls, workspace: Workspace) -> Screener:

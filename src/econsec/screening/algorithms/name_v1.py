@@ -59,7 +59,7 @@ from rigour.text.scripts import text_scripts
 
 from econsec.model import Party, Schema
 from econsec.model.screening import Feature, Match, ScreenQuery
-from econsec.screening.names import NameForm, prepare_name
+from econsec.screening.names import NameForm, prepare_name, rigour_name
 
 VERSION = "name-v1"
 
@@ -368,7 +368,7 @@ def _pair_by_symbols(
 ) -> float:
     """Pair leftover parts that share a symbol; returns the weighted score added."""
     added = 0.0
-    options = pair_symbols(q.name, c.name)
+    options = pair_symbols(rigour_name(q), rigour_name(c))
     if not options:
         return added
     best = max(options, key=lambda opt: sum(len(a.qstr) + len(a.rstr) for a in opt))
