@@ -171,10 +171,13 @@ def rigour_name(form: NameForm) -> Name:
     """rigour's analysis of a form, redone if the form came from the cache."""
     if form.name is not None:
         return form.name
-    return _reanalyse(form.analysed, form.tag, form.tokens)
+    name = _reanalyse(form.analysed, form.tag, form.tokens)
+    # Memoised on the form itself (the only field ever filled in after
+    # creation; an idempotent write, so safe without a lock).
+    object.__setattr__(form, "name", name)
+    return name
 
 
-@lru_cache(maxsize=8192)
 def _reanalyse(text: str, tag_value: str, tokens: tuple[str, ...]) -> Name:
     tag: NameTypeTag = getattr(NameTypeTag, tag_value)
     with _LOCK:
