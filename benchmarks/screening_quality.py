@@ -18,16 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from econsec.lists import default_targets, load
 from econsec.screening import evaluation as ev
 from econsec.screening.algorithms import name_v1
-from econsec.screening.screen import Screener
 from econsec.settings import data_dir
-from econsec.store import Workspace
 
 
 def main() -> int:
@@ -41,13 +37,8 @@ def main() -> int:
         print("no ../shared/data folder (set ECONSEC_DATA)", file=sys.stderr)
         return 2
     matching = data / "matching"
-    with tempfile.TemporaryDirectory() as tmp:
-        workspace = Workspace(Path(tmp))
-        for target in default_targets(data):
-            load(target, workspace)
-        started = time.perf_counter()
-        screener = Screener.from_workspace(workspace)
-        build = time.perf_counter() - started
+    screener = ev.screener_over_data(data)
+    build = screener.build_seconds
     print(f"algorithm {name_v1.VERSION}, threshold {name_v1.DEFAULT_THRESHOLD}")
     print(
         f"index: {len(screener.parties)} entries, {screener.form_count} name forms, "

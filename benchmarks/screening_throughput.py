@@ -23,20 +23,16 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 from rapidfuzz import fuzz, process, utils
 
-from econsec.lists import default_targets, load
 from econsec.model import Party
 from econsec.screening import evaluation as ev
-from econsec.screening.screen import Screener
+from econsec.screening.names import warm_up
 from econsec.settings import data_dir
-from econsec.store import Workspace
 
 
 class BruteForce:
@@ -85,11 +81,7 @@ def main() -> int:
         print("no ../shared/data folder (set ECONSEC_DATA)", file=sys.stderr)
         return 2
     matching = data / "matching"
-    with tempfile.TemporaryDirectory() as tmp:
-        workspace = Workspace(Path(tmp))
-        for target in default_targets(data):
-            load(target, workspace)
-        screener = Screener.from_workspace(workspace)
+    screener = ev.screener_over_data(data)
     un = [p for p in screener.parties if p.source == "un_sc"]
     congress = [p for p in screener.parties if p.source == "os_us_congress"]
     _, treated = ev.label_positives(
@@ -115,7 +107,8 @@ def main() -> int:
         f"{len(queries)} queries ({len(positives)} positives), one core"
     )
 
-    for query in queries[:200]:  # warm-up (lazy transliterators, caches)
+    warm_up()  # rigour's data and the lazily loaded transliterators
+    for query in queries[:200]:  # warm-up (caches)
         screener.screen(query)
     latencies: list[float] = []
     started = time.perf_counter()

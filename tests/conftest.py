@@ -67,3 +67,19 @@ def loaded_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 def screener(loaded_workspace: Workspace) -> Screener:
     """A screener over every real list (built once: it takes several seconds)."""
     return Screener.from_workspace(loaded_workspace)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    """A fresh, empty workspace in a temporary folder (not through ECONSEC_HOME)."""
+    return Workspace(tmp_path / "ws")
+
+
+def table_rows(workspace: Workspace) -> tuple[int, int]:
+    """Rows in the versions and parties tables, active or not."""
+    with workspace.connect(read_only=True) as con:
+        versions = con.execute("SELECT count(*) FROM list_versions").fetchone()
+        parties = con.execute("SELECT count(*) FROM parties").fetchone()
+    assert versions is not None
+    assert parties is not None
+    return versions[0], parties[0]

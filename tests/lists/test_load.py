@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import shared_file
+from conftest import shared_file, table_rows
 from econsec.cli.main import app
 from econsec.lists import (
     SOURCES,
@@ -35,21 +35,6 @@ CSL_CURRENT = "lists/us_csl_format_samples/consolidated_2025_sample.csv"
 
 def _target(source: str, path: Path) -> Target:
     return Target(path=path, format=SOURCES[source].format, source=SOURCES[source])
-
-
-def _rows(workspace: Workspace) -> tuple[int, int]:
-    """Rows in the versions and parties tables, active or not."""
-    with workspace.connect(read_only=True) as con:
-        versions = con.execute("SELECT count(*) FROM list_versions").fetchone()
-        parties = con.execute("SELECT count(*) FROM parties").fetchone()
-    assert versions is not None
-    assert parties is not None
-    return versions[0], parties[0]
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Workspace:
-    return Workspace(tmp_path / "ws")
 
 
 # -- the loader --------------------------------------------------------------
@@ -77,7 +62,7 @@ def test_load_records_the_version(workspace: Workspace) -> None:
     loaded_at = datetime.fromisoformat(v.loaded_at)
     assert before <= loaded_at <= datetime.now(UTC) + timedelta(seconds=1)
     assert workspace.versions() == [v]
-    assert _rows(workspace) == (1, 1_003)
+    assert table_rows(workspace) == (1, 1_003)
     versions, parties = workspace.active_parties()
     assert versions == [v]
     expected = sorted(un.parse(path).parties, key=lambda p: p.entity_id)
@@ -112,11 +97,11 @@ def test_every_real_list_is_recorded(loaded_workspace: Workspace) -> None:
 def test_reloading_an_unchanged_file_writes_nothing(workspace: Workspace) -> None:
     target = _target("bis_dpl", shared_file(DPL))
     first = load(target, workspace)
-    rows = _rows(workspace)
+    rows = table_rows(workspace)
     again = load(target, workspace)
     assert again.status is LoadStatus.UNCHANGED
     assert again.version == first.version  # same loaded_at: nothing was rewritten
-    assert _rows(workspace) == rows == (1, 487)
+    assert table_rows(workspace) == rows == (1, 487)
     assert workspace.versions() == [first.version]
 
 
@@ -128,7 +113,7 @@ def test_loading_an_older_edition_again_reactivates_it(workspace: Workspace) -> 
         old.version.version_id: False,
         new.version.version_id: True,
     }
-    assert _rows(workspace) == (2, 115 + 13)
+    assert table_rows(workspace) == (2, 115 + 13)
     _, active = workspace.active_parties()
     assert len(active) == 13
 
@@ -140,7 +125,7 @@ def test_loading_an_older_edition_again_reactivates_it(workspace: Workspace) -> 
         old.version.version_id: True,
         new.version.version_id: False,
     }
-    assert _rows(workspace) == (2, 128)  # no new rows
+    assert table_rows(workspace) == (2, 128)  # no new rows
     versions, active = workspace.active_parties()
     assert [v.version_id for v in versions] == [old.version.version_id]
     assert sorted(p.entity_id for p in active) == sorted(
@@ -153,7 +138,7 @@ def test_failed_load_leaves_the_previous_version_active(
 ) -> None:
     good = load(_target("un_sc", shared_file(UN)), workspace)
     before = workspace.active_parties()
-    rows = _rows(workspace)
+    rows = table_rows(workspace)
     data = shared_file(UN).read_bytes()
     broken = tmp_path / "un_consolidated_2026-03.xml"
     broken.write_bytes(data[: len(data) // 2])  # a download cut off half-way
@@ -163,7 +148,7 @@ def test_failed_load_leaves_the_previous_version_active(
     assert "invalid XML" in str(caught.value)
     assert workspace.versions() == [good.version]
     assert workspace.active_parties() == before
-    assert _rows(workspace) == rows
+    assert table_rows(workspace) == rows
 
 
 def test_an_empty_edition_does_not_replace_the_list(workspace: Workspace, tmp_path: Path) -> None:
@@ -173,7 +158,7 @@ def test_an_empty_edition_does_not_replace_the_list(workspace: Workspace, tmp_pa
     with pytest.raises(LoadError, match="no entries found"):
         load(_target("us_csl", header_only), workspace)
     assert workspace.versions() == [good.version]
-    assert _rows(workspace) == (1, 13)
+    assert table_rows(workspace) == (1, 13)
 
 
 def test_duplicate_entry_ids_are_a_load_error(workspace: Workspace, tmp_path: Path) -> None:
@@ -191,7 +176,7 @@ def test_duplicate_entry_ids_are_a_load_error(workspace: Workspace, tmp_path: Pa
         "entry id",
     )
     assert "already used by line 1" in str(caught.value)
-    assert not workspace.exists() or _rows(workspace) == (0, 0)
+    assert not workspace.exists() or table_rows(workspace) == (0, 0)
 
 
 def test_a_file_of_another_source_is_refused(workspace: Workspace, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from conftest import table_rows
 from econsec.model import Address, Alias, Identifier, ListVersion, Party, Schema, SourceRef
 from econsec.store import workspace as workspace_module
 from econsec.store.workspace import (
@@ -51,20 +52,6 @@ def _version(source: str, tag: str, count: int, loaded_at: str) -> ListVersion:
         parser=f"{source}/1",
         active=True,
     )
-
-
-def _rows(workspace: Workspace) -> tuple[int, int]:
-    with workspace.connect(read_only=True) as con:
-        versions = con.execute("SELECT count(*) FROM list_versions").fetchone()
-        parties = con.execute("SELECT count(*) FROM parties").fetchone()
-    assert versions is not None
-    assert parties is not None
-    return versions[0], parties[0]
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Workspace:
-    return Workspace(tmp_path / "ws")
 
 
 # -- versions and activation ---------------------------------------------------
@@ -133,14 +120,14 @@ def test_activate_switches_back_to_a_stored_version(workspace: Workspace) -> Non
     new = _version("un_sc", "bbbb", 1, "2026-03-02T10:00:00+00:00")
     workspace.store_version(old, [_party("un_sc", 1), _party("un_sc", 2)])
     workspace.store_version(new, [_party("un_sc", 3)])
-    rows = _rows(workspace)
+    rows = table_rows(workspace)
     workspace.activate("un_sc", old.version_id)
     assert [(v.version_id, v.active) for v in workspace.versions()] == [
         ("un_sc@aaaa", True),
         ("un_sc@bbbb", False),
     ]
     assert [p.entity_id for p in workspace.active_parties()[1]] == ["un_sc:1", "un_sc:2"]
-    assert _rows(workspace) == rows
+    assert table_rows(workspace) == rows
 
 
 @pytest.mark.parametrize(
@@ -166,7 +153,7 @@ def test_a_failing_store_leaves_nothing_behind(
 ) -> None:
     good = _version("un_sc", "aaaa", 2, "2026-03-01T10:00:00+00:00")
     workspace.store_version(good, [_party("un_sc", 1), _party("un_sc", 2)])
-    before = (workspace.versions(), workspace.active_parties(), _rows(workspace))
+    before = (workspace.versions(), workspace.active_parties(), table_rows(workspace))
 
     def crash(*args: object) -> None:
         raise RuntimeError("power cut")
@@ -177,7 +164,7 @@ def test_a_failing_store_leaves_nothing_behind(
     with pytest.raises(RuntimeError, match="power cut"):
         workspace.store_version(new, [_party("un_sc", n) for n in (1, 2, 3)])
     monkeypatch.undo()
-    assert (workspace.versions(), workspace.active_parties(), _rows(workspace)) == before
+    assert (workspace.versions(), workspace.active_parties(), table_rows(workspace)) == before
 
 
 def test_a_version_stored_twice_is_refused_whole(workspace: Workspace) -> None:
@@ -188,7 +175,7 @@ def test_a_version_stored_twice_is_refused_whole(workspace: Workspace) -> None:
         workspace.store_version(version, [_party("un_sc", 2)])
     assert "nothing was written" in str(caught.value)
     assert isinstance(caught.value.__cause__, duckdb.ConstraintException)
-    assert _rows(workspace) == (1, 1)
+    assert table_rows(workspace) == (1, 1)
     assert [p.entity_id for p in workspace.parties(version.version_id)] == ["un_sc:1"]
 
 
@@ -197,7 +184,7 @@ def test_duplicate_entity_ids_are_refused(workspace: Workspace) -> None:
     with pytest.raises(WorkspaceError, match="cannot store un_sc@aaaa"):
         workspace.store_version(version, [_party("un_sc", 1), _party("un_sc", 1, name="Twin")])
     assert workspace.versions() == []
-    assert _rows(workspace) == (0, 0)
+    assert table_rows(workspace) == (0, 0)
 
 
 def test_a_newer_workspace_schema_is_refused(workspace: Workspace) -> None:

@@ -11,6 +11,7 @@ from econsec import __version__
 from econsec.api import lists, screening
 from econsec.api.state import AppState
 from econsec.screening import Screener
+from econsec.screening.names import warm_up
 from econsec.store import Workspace
 
 
@@ -32,6 +33,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if preload and screener is None:
             state.load()
+            warm_up()  # so the first query in a rare script does not pay for it
         yield
 
     app = FastAPI(

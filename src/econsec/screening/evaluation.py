@@ -25,16 +25,18 @@ from __future__ import annotations
 
 import csv
 import re
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from econsec.lists import senzing
+from econsec.lists import default_targets, load, senzing
 from econsec.lists._common import country_code, parse_date
 from econsec.model import Party, Schema
 from econsec.model.screening import ScreenQuery
 from econsec.screening.screen import Screener, compare
+from econsec.store.workspace import Workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,3 +264,13 @@ def senzing_truth_set(folder: Path, threshold: float | None = None) -> TruthSetR
             flagged.add((customer.list_entry_id, hit.party.list_entry_id))
     tp = len(flagged & expected)
     return TruthSetResult(tp, len(flagged - expected), len(expected - flagged))
+
+
+def screener_over_data(data: Path) -> Screener:
+    """A screener over every list in ``data/lists``, loaded into a throw-away
+    workspace the way `econsec lists load` loads them (for the benchmarks)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = Workspace(Path(tmp))
+        for target in default_targets(data):
+            load(target, workspace)
+        return Screener.from_workspace(workspace)

@@ -286,3 +286,24 @@ def prepare_name(text: str, schema: Schema | None = None) -> tuple[NameForm, ...
     for form in forms:
         seen.setdefault(form.tokens, form)
     return tuple(seen.values())
+
+
+#: One name per script whose transliterator is loaded lazily.
+_WARM_UP_NAMES = (
+    "John Smith",
+    "山田太郎",
+    "やまだ",
+    "习近平",
+    "สมชาย",
+    "محمد",
+    "Владимир",
+    "김정은",
+)
+
+
+def warm_up() -> None:
+    """Load rigour's name data and every lazily loaded transliterator now,
+    so that no query pays for it (the first would otherwise take seconds)."""
+    for text in _WARM_UP_NAMES:
+        prepare_name(text, Schema.PERSON)
+        prepare_name(text, Schema.ORGANIZATION)
