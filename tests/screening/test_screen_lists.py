@@ -232,11 +232,12 @@ def test_default_threshold_drops_weak_results(screener: Screener) -> None:
     assert _screen(screener, "Smith").hits == ()
 
 
-def test_limit_keeps_the_best_results(screener: Screener) -> None:
-    full = _screen(screener, "Al-Qaida")
+@pytest.mark.parametrize("name", ["Al-Qaida", "Huawei Technologies", "Mohammed Ali"])
+def test_limit_keeps_the_best_results(screener: Screener, name: str) -> None:
+    full = _screen(screener, name, limit=100)
     assert len(full.hits) > 2
-    for limit in (1, 2):
-        limited = _screen(screener, "Al-Qaida", limit=limit)
+    for limit in (1, 2, 10):
+        limited = _screen(screener, name, limit=limit)
         assert _ids(limited) == _ids(full)[:limit]
 
 

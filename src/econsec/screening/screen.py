@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import heapq
 import re
 import time
 from collections.abc import Sequence
@@ -29,17 +28,18 @@ CANDIDATE_FORMS = 64
 MAX_CANDIDATE_FORMS = 4096
 #: Distinct entries are then scored in full, best-ranked first, on at most
 #: ``FORMS_PER_PARTY`` of their names each: at least ``CANDIDATE_PARTIES`` of
-#: them, then on while they keep mattering. The walk stops after
-#: ``STOP_AFTER_MISSES`` entries in a row (plus one per hit found: a name with
-#: many hits is followed further) that could not change the answer: scoring
-#: below the threshold or, once ``limit`` hits are in hand, below the weakest
-#: of them. Above the default threshold the walk still runs as far as at the
-#: default, so that raising the threshold only removes hits. A name listed on
-#: many entries (one person on the SDN, UN and CSL copies, a family of
-#: affiliates, a common name) is followed as far as it goes, while a query
-#: that matches nothing costs only the minimum.
+#: them, then on while they keep matching. The walk stops after
+#: ``STOP_AFTER_MISSES`` entries in a row scoring below the threshold, plus one
+#: per hit found (up to ``MAX_EXTRA_PATIENCE``): a name listed on many entries
+#: (one person on the SDN, UN and CSL copies, a family of affiliates, a common
+#: name) is followed as far as it goes, while a query that matches nothing
+#: costs only the minimum. The walk does not depend on ``limit`` (a smaller
+#: limit shows the first results of a larger one), and from the default
+#: threshold up it is the same whatever the threshold, so that raising the
+#: threshold only removes hits.
 CANDIDATE_PARTIES = 6
 STOP_AFTER_MISSES = 5
+MAX_EXTRA_PATIENCE = 20
 FORMS_PER_PARTY = 2
 #: Re-ranking mixes the index's key evidence with a cheap whole-string
 #: similarity (rapidfuzz token-sort ratio), half and half; the string
@@ -154,7 +154,6 @@ class Screener:
         allowed = self._allowed(query.lists)
         floor = min(threshold, name_v1.DEFAULT_THRESHOLD)
         hits: list[Hit] = []
-        best: list[float] = []  # min-heap of the best ``limit`` hit scores
         scored: set[int] = set()
         misses = 0
         pool = CANDIDATE_FORMS
@@ -163,20 +162,15 @@ class Screener:
             for pi, forms in self._entries(form_ids).items():
                 if pi in scored:
                     continue
-                if len(scored) >= CANDIDATE_PARTIES and misses >= STOP_AFTER_MISSES + len(hits):
+                patience = STOP_AFTER_MISSES + min(len(hits), MAX_EXTRA_PATIENCE)
+                if len(scored) >= CANDIDATE_PARTIES and misses >= patience:
                     break
                 scored.add(pi)
                 party = self.parties[pi]
                 match = name_v1.score(prepared, party, forms, floor)
-                score = -1.0 if match is None else match.score
-                bar = best[0] if len(best) >= query.limit else floor
-                misses = misses + 1 if score < bar else 0
-                if match is not None and score >= threshold:
+                misses = misses + 1 if match is None else 0
+                if match is not None and match.score >= threshold:
                     hits.append(Hit(party, match))
-                    if len(best) < query.limit:
-                        heapq.heappush(best, score)
-                    elif score > best[0]:
-                        heapq.heapreplace(best, score)
             else:
                 # Every candidate was scored and they still mattered: widen the pool.
                 if form_ids.size >= pool and pool < MAX_CANDIDATE_FORMS:
