@@ -28,7 +28,7 @@ from econsec.lists._common import (
     split_list,
     unique,
 )
-from econsec.lists.listed_names import split_listed_name
+from econsec.lists.listed_names import listed_remarks, split_listed_name
 from econsec.model.party import Address, Alias, Identifier, Party, Schema, SourceRef
 
 PARSER = "us_csl/1"
@@ -200,17 +200,8 @@ def _party(path: Path, line: int, row: dict[str, str], current: bool) -> Party:
         legal_basis=unique([clean(row["federal_register_notice"])]),
         listed_on=clean(row["start_date"]),
         end_date=clean(row["end_date"]),
-        remarks=_remarks(clean(row["remarks"]), name, listed.name),
+        remarks=listed_remarks(clean(row["remarks"]), name, listed),
     )
-
-
-def _remarks(remarks: str | None, raw_name: str, name: str) -> str | None:
-    """The list's remarks, plus the name as listed when aliases or a scope
-    clause were cut from it (so the record still says what it covers)."""
-    if raw_name == name:
-        return remarks
-    listed = f"Listed as: {raw_name}"
-    return f"{remarks} | {listed}" if remarks else listed
 
 
 def _items(value: str) -> tuple[str, ...]:

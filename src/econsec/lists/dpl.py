@@ -27,7 +27,7 @@ from econsec.lists._common import (
     read_text,
     unique,
 )
-from econsec.lists.listed_names import split_listed_name
+from econsec.lists.listed_names import listed_remarks, split_listed_name
 from econsec.model.party import Address, Alias, Party, Schema, SourceRef
 
 PARSER = "bis_dpl/1"
@@ -131,9 +131,6 @@ def _party(path: Path, line: int, rec: dict[str, str]) -> Party:
         else ()
     )
     listed = split_listed_name(name)
-    remarks = clean(rec["Action"])
-    if listed.name != name:
-        remarks = f"{remarks} | Listed as: {name}" if remarks else f"Listed as: {name}"
     return Party(
         entity_id=f"bis_dpl:{entry_id}",
         source="bis_dpl",
@@ -148,5 +145,5 @@ def _party(path: Path, line: int, rec: dict[str, str]) -> Party:
         legal_basis=unique([citation]),
         listed_on=dates[0] if dates else None,
         end_date=expiry_dates[0] if expiry_dates else None,
-        remarks=remarks,
+        remarks=listed_remarks(clean(rec["Action"]), name, listed),
     )

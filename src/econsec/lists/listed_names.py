@@ -94,3 +94,12 @@ def split_listed_name(raw: str) -> ListedName:
         if alias and alias != text:
             seen.setdefault(alias, None)
     return ListedName(text, tuple(seen), tuple(qualifiers))
+
+
+def listed_remarks(remarks: str | None, raw: str, listed: ListedName) -> str | None:
+    """A list's remarks, plus the name as published when something was cut
+    from it (so the record still says what it covers)."""
+    if listed.name == raw:
+        return remarks
+    note = f"Listed as: {raw}"
+    return f"{remarks} | {note}" if remarks else note
