@@ -47,6 +47,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "listed_on": party.listed_on,
         "license_requirement": party.license_requirement,
         "license_policy": party.license_policy,
+        "remarks": party.remarks,
         "source_ref": asdict(party.source_ref),
     }
 
