@@ -9,6 +9,7 @@ versions are kept (inactive) so results can be reproduced and lists compared.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,6 +55,135 @@ _DDL = (
         PRIMARY KEY (version_id, entity_id)
     )
     """,
+    # Screening runs (econsec.store.runs).
+    """
+    CREATE TABLE IF NOT EXISTS screening_runs (
+        run_id VARCHAR PRIMARY KEY,
+        started_at VARCHAR NOT NULL,
+        finished_at VARCHAR,
+        input_file VARCHAR NOT NULL,
+        input_sha256 VARCHAR NOT NULL,
+        row_count BIGINT NOT NULL,
+        list_versions JSON NOT NULL,
+        algorithm VARCHAR NOT NULL,
+        threshold DOUBLE NOT NULL,
+        status VARCHAR NOT NULL,
+        output_file VARCHAR,
+        based_on_run VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS screened_counterparties (
+        run_id VARCHAR NOT NULL,
+        seq BIGINT NOT NULL,
+        reference VARCHAR NOT NULL,
+        content_hash VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        schema VARCHAR,
+        countries VARCHAR[] NOT NULL,
+        dates_of_birth VARCHAR[] NOT NULL,
+        identifiers VARCHAR[] NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS screening_hits (
+        run_id VARCHAR NOT NULL,
+        seq BIGINT NOT NULL,
+        counterparty_reference VARCHAR NOT NULL,
+        counterparty_hash VARCHAR NOT NULL,
+        entity_id VARCHAR NOT NULL,
+        party_hash VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        score DOUBLE NOT NULL,
+        matched_name VARCHAR NOT NULL,
+        list VARCHAR NOT NULL,
+        list_version_id VARCHAR NOT NULL,
+        explanation VARCHAR NOT NULL
+    )
+    """,
+    # The decision log (econsec.store.decisions): append-only, hash-chained.
+    """
+    CREATE TABLE IF NOT EXISTS decisions (
+        seq BIGINT PRIMARY KEY,
+        decision_id VARCHAR NOT NULL UNIQUE,
+        counterparty_reference VARCHAR NOT NULL,
+        counterparty_hash VARCHAR NOT NULL,
+        entity_id VARCHAR NOT NULL,
+        party_hash VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        reviewer VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL,
+        decided_at VARCHAR NOT NULL,
+        run_id VARCHAR,
+        previous_hash VARCHAR NOT NULL UNIQUE,
+        entry_hash VARCHAR NOT NULL
+    )
+    """,
+    # Ownership graphs (econsec.store.ownership): versioned like lists.
+    """
+    CREATE TABLE IF NOT EXISTS ownership_versions (
+        version_id VARCHAR PRIMARY KEY,
+        source VARCHAR NOT NULL,
+        content_hash VARCHAR NOT NULL,
+        format VARCHAR NOT NULL,
+        entity_count BIGINT NOT NULL,
+        holding_count BIGINT NOT NULL,
+        warning_count BIGINT NOT NULL,
+        loaded_at VARCHAR NOT NULL,
+        origin VARCHAR NOT NULL,
+        parser VARCHAR NOT NULL,
+        active BOOLEAN NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS ownership_entities (
+        version_id VARCHAR NOT NULL,
+        entity_id VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        schema VARCHAR NOT NULL,
+        countries VARCHAR[] NOT NULL,
+        list_refs VARCHAR[] NOT NULL,
+        file VARCHAR,
+        record VARCHAR,
+        PRIMARY KEY (version_id, entity_id)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS ownership_holdings (
+        version_id VARCHAR NOT NULL,
+        seq BIGINT NOT NULL,
+        owner_id VARCHAR NOT NULL,
+        owned_id VARCHAR NOT NULL,
+        percent DOUBLE,
+        share_class VARCHAR,
+        voting BOOLEAN,
+        valid_from DATE,
+        valid_to DATE,
+        source VARCHAR,
+        file VARCHAR,
+        record VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS ownership_warnings (
+        version_id VARCHAR NOT NULL,
+        seq BIGINT NOT NULL,
+        file VARCHAR NOT NULL,
+        record VARCHAR NOT NULL,
+        field VARCHAR,
+        message VARCHAR NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS ownership_links (
+        version_id VARCHAR NOT NULL,
+        entity_id VARCHAR NOT NULL,
+        party_id VARCHAR NOT NULL,
+        method VARCHAR NOT NULL,
+        score DOUBLE NOT NULL,
+        evidence VARCHAR NOT NULL
+    )
+    """,
 )
 
 _VERSION_COLUMNS = (
@@ -64,6 +194,15 @@ _VERSION_COLUMNS = (
 
 class WorkspaceError(Exception):
     pass
+
+
+_LOCKS: dict[Path, threading.RLock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _process_lock(path: Path) -> threading.RLock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(path, threading.RLock())
 
 
 def party_to_json(party: Party) -> str:
@@ -91,16 +230,20 @@ class Workspace:
                 f"no workspace at {self.home}: run `econsec lists load` first (or set ECONSEC_HOME)"
             )
         self.home.mkdir(parents=True, exist_ok=True)
-        try:
-            con = duckdb.connect(str(self.db_path), read_only=read_only)
-        except duckdb.IOException as exc:
-            raise WorkspaceError(f"cannot open {self.db_path}: {exc}") from None
-        try:
-            if not read_only:
-                self._migrate(con)
-            yield con
-        finally:
-            con.close()
+        # DuckDB refuses a read-only and a read-write connection to one file in
+        # one process at the same time, so connections of one process (the API
+        # server's request threads, its batch jobs) take turns; they are short.
+        with _process_lock(self.db_path):
+            try:
+                con = duckdb.connect(str(self.db_path), read_only=read_only)
+            except duckdb.IOException as exc:
+                raise WorkspaceError(f"cannot open {self.db_path}: {exc}") from None
+            try:
+                if not read_only:
+                    self._migrate(con)
+                yield con
+            finally:
+                con.close()
 
     @staticmethod
     def _migrate(con: duckdb.DuckDBPyConnection) -> None:
