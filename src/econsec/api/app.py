@@ -9,6 +9,9 @@ from fastapi import FastAPI
 
 from econsec import __version__
 from econsec.api import lists, screening
+from econsec.api.batch import router as batch_router
+from econsec.api.ownership import router as ownership_router
+from econsec.api.record import router as record_router
 from econsec.api.state import AppState
 from econsec.screening import Screener
 from econsec.screening.names import warm_up
@@ -46,6 +49,9 @@ def create_app(
     app.state.econsec = state
     app.include_router(screening.router)
     app.include_router(lists.router)
+    app.include_router(batch_router)
+    app.include_router(record_router)
+    app.include_router(ownership_router)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -35,6 +36,9 @@ class ScreenRequest(BaseModel):
     )
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     limit: int = Field(default=10, ge=1, le=100)
+    date: dt.date | None = Field(
+        default=None, description="Ownership (50 %) rules as of this date (default today)."
+    )
 
     @field_validator("country", "dob", "lists", mode="before")
     @classmethod
@@ -79,6 +83,9 @@ class Result(BaseModel):
     license_requirement: str | None
     license_policy: str | None
     source_ref: SourceRef
+    #: The list's remarks on the entry; for ownership hits, why the entity is
+    #: covered (the chain, in one line).
+    remarks: str | None = None
 
 
 class ListVersion(BaseModel):
@@ -110,6 +117,8 @@ class ScreenResponse(BaseModel):
     threshold: float
     results: list[Result]
     list_versions: list[ListVersion]
+    #: Hits against entities covered by the ownership rules (50 %) on the date.
+    ownership: list[Result] = Field(default_factory=list)
 
 
 class CompareResponse(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -10,6 +11,7 @@ from econsec.api.schemas import CompareRequest, CompareResponse, ScreenRequest, 
 from econsec.api.state import AppState
 from econsec.model import Schema
 from econsec.screening import ALGORITHM, ScreeningError, build_query, compare
+from econsec.screening.ownership import ownership_hit_json, ownership_screener
 from econsec.screening.report import match_json, result_json
 from econsec.store import WorkspaceError
 
@@ -38,12 +40,15 @@ def screen(body: ScreenRequest, request: Request) -> dict[str, Any]:
         query = build_query(
             body.name, body.schema_, body.country, body.dob, body.lists, body.threshold, body.limit
         )
-        result = _state(request).screener().screen(query)
+        state = _state(request)
+        result = state.screener().screen(query)
+        owned = ownership_screener(state.workspace, body.date or dt.date.today())
+        ownership = owned.screen(query).hits if owned is not None else ()
     except ScreeningError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     except WorkspaceError as exc:  # no lists loaded yet, or the database is locked
         raise HTTPException(status_code=503, detail=str(exc)) from None
-    return result_json(result)
+    return {**result_json(result), "ownership": [ownership_hit_json(h) for h in ownership]}
 
 
 @router.post("/compare", response_model=CompareResponse)

@@ -16,6 +16,8 @@ from rich.table import Table
 
 from econsec.cli._common import OutputFormat, fail
 from econsec.lists import LoadError, LoadStatus, Target, default_targets, fetch, ftm, load, resolve
+from econsec.lists.diff import diff_json, diff_versions
+from econsec.model import Party
 from econsec.settings import data_dir
 from econsec.store import Workspace, WorkspaceError
 
@@ -204,3 +206,57 @@ def export_cmd(
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}")
     err.print(f"wrote {len(parties)} parties ({count} {fmt.value} entities) to {out}")
+
+
+def _edition(ref: str, workspace: Workspace) -> tuple[str, list[Party]]:
+    """A version id stored in the workspace, or a list file/folder to parse."""
+    if workspace.exists() and any(v.version_id == ref for v in workspace.versions()):
+        return ref, workspace.parties(ref)
+    path = Path(ref)
+    if not path.exists():
+        raise LoadError(ref, None, None, "neither a version id in the workspace nor a list file")
+    target = resolve(ref, None)
+    return str(path), target.format.parse(path).parties
+
+
+@app.command("diff")
+def diff_cmd(
+    old: Annotated[str, typer.Argument(help="Older edition: version id or list file/folder.")],
+    new: Annotated[str, typer.Argument(help="Newer edition: version id or list file/folder.")],
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
+    show: Annotated[int, typer.Option(help="Entries shown per kind of change (text).")] = 50,
+) -> None:
+    """What changed between two editions: added, removed and changed entries."""
+    workspace = Workspace()
+    try:
+        old_label, old_parties = _edition(old, workspace)
+        new_label, new_parties = _edition(new, workspace)
+    except (LoadError, WorkspaceError) as exc:
+        fail(str(exc))
+    diff = diff_versions(old_parties, new_parties)
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(diff_json(diff, old_label, new_label), indent=2, ensure_ascii=False))
+        return
+    console.print(
+        f"{old_label} → {new_label}: {len(diff.added)} added, {len(diff.removed)} removed, "
+        f"{len(diff.changed)} changed, {diff.unchanged} unchanged",
+        highlight=False,
+    )
+    table = Table("change", "entry", "list", "name", "what changed", show_lines=True)
+    for party in diff.added[:show]:
+        table.add_row("[green]added[/green]", party.entity_id, party.list, party.name, "")
+    for party in diff.removed[:show]:
+        table.add_row("[red]removed[/red]", party.entity_id, party.list, party.name, "")
+    for entry in diff.changed[:show]:
+        what = "\n".join(
+            f"{c.field}: " + ", ".join([f"+{a}" for a in c.added] + [f"-{r}" for r in c.removed])
+            for c in entry.changes
+        )
+        table.add_row("changed", entry.entity_id, entry.new.list, entry.new.name, what)
+    if diff.empty:
+        console.print("no differences")
+        return
+    console.print(table)
+    hidden = sum(max(0, len(x) - show) for x in (diff.added, diff.removed, diff.changed))
+    if hidden:
+        console.print(f"… and {hidden} more (use --show or --format json)")

@@ -8,6 +8,9 @@ import typer
 
 from econsec import __version__
 from econsec.cli import lists, screening
+from econsec.cli.batch import app as batch_app
+from econsec.cli.ownership import app as ownership_app
+from econsec.cli.record import app as record_app
 
 app = typer.Typer(
     name="econsec",
@@ -16,6 +19,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(lists.app, name="lists")
+app.add_typer(record_app, name="record")
+app.add_typer(ownership_app, name="ownership")
+app.add_typer(batch_app, name="batch")
 
 
 @app.command("version")

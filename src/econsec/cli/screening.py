@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from econsec.cli._common import OutputFormat, fail
 from econsec.model import Schema
 from econsec.screening import ALGORITHM, ScreeningError, build_query, compare
 from econsec.screening.cache import cached_screener
+from econsec.screening.ownership import ownership_hit_json, ownership_screener
 from econsec.screening.report import match_json, result_json
 from econsec.store import Workspace, WorkspaceError
 
@@ -42,18 +44,32 @@ def screen_cmd(
     ] = None,
     limit: Annotated[int, typer.Option(help="Maximum number of results.")] = 10,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
+    on: Annotated[
+        str | None,
+        typer.Option("--date", help="Ownership rules as of this date (default today)."),
+    ] = None,
 ) -> None:
-    """Screen a name against every loaded list."""
+    """Screen a name against every loaded list (and the entities the 50 % rules cover)."""
     try:
         query = build_query(name, schema, country or (), dob or (), lists or (), threshold, limit)
         with err.status("preparing the lists (first run of a session takes a few seconds)"):
             screener = cached_screener(Workspace())
         result = screener.screen(query)
+        owned = ownership_screener(Workspace(), _on(on))
+        ownership = owned.screen(query).hits if owned is not None else ()
     except (ScreeningError, WorkspaceError) as exc:
         fail(str(exc))
     if fmt is OutputFormat.json:
-        typer.echo(json.dumps(result_json(result), indent=2, ensure_ascii=False))
+        data = result_json(result)
+        data["ownership"] = [ownership_hit_json(h) for h in ownership]
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
+    for hit in ownership:
+        console.print(
+            f"[bold red]ownership[/bold red] {hit.match.score:.3f} {hit.party.entity_id}: "
+            f"{hit.party.remarks}",
+            highlight=False,
+        )
     if not result.hits:
         console.print(
             f"no result at or above {result.threshold:.2f} for {name!r} "
@@ -79,6 +95,15 @@ def screen_cmd(
         f"{ALGORITHM}, threshold {result.threshold:.2f}; lists: "
         + ", ".join(v.version_id for v in result.list_versions)
     )
+
+
+def _on(value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ScreeningError(f"date: {value!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
 def compare_cmd(
