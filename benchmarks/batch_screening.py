@@ -93,7 +93,8 @@ def main() -> int:
         settings = BatchSettings(workers=args.workers)
         out = tmp / "results.parquet"
         # The "treated" positives carry clerical noise such as impossible dates of
-        # birth: those rows are set aside (and listed in the errors file), not screened.
+        # birth: those rows are screened by name without the bad date (listed in
+        # the errors file).
         summary = batch_screen(
             workspace, source, out, settings=settings, screener=screener, skip_bad=True
         )
@@ -102,7 +103,7 @@ def main() -> int:
             f"batch: {rows} rows in {summary.seconds:.1f}s on {args.workers} workers = "
             f"{rows / summary.seconds:.0f} rows/s, {per_core:.0f} rows/s per core "
             f"(target >= 1000); {summary.results['open']} counterparties with hits; "
-            f"{summary.errors} rows set aside as invalid"
+            f"{summary.errors} bad fields left out (errors file)"
         )
 
         cps = read_counterparties(source, skip_bad=True).counterparties[: args.baseline_rows]
@@ -150,7 +151,7 @@ def main() -> int:
                 found += bool(lab.truth & ids)
             print(
                 f"recall@3 via batch, {label:13s} {found / total:.4f} ({found}/{total}; "
-                f"{positives.errors} rows set aside as invalid count as misses)"
+                f"{positives.errors} bad fields left out)"
             )
 
         # Delta: a new CSL edition with entries removed, added and changed.

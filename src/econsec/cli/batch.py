@@ -102,10 +102,12 @@ def _report(summary: BatchSummary, fmt: ReportFormat) -> None:
         console.print(f"  resumed: {summary.chunks_reused} chunks were already done")
     if summary.errors:
         console.print(
-            f"  [yellow]{summary.errors} rows set aside[/yellow] (see {summary.errors_file})"
+            f"  [yellow]{summary.errors} bad fields or rows recorded[/yellow] "
+            f"(see {summary.errors_file}: rows without a usable name were set aside, "
+            "others screened without the bad field)"
         )
     if not summary.ownership:
-        console.print("  ownership rules: not applied (no ownership data in this econsec)")
+        console.print("  ownership rules: not applied (no graph loaded: `econsec ownership load`)")
     console.print(
         "  lists: " + ", ".join(v.version_id for v in summary.run.list_versions), highlight=False
     )
@@ -150,7 +152,12 @@ def screen_cmd(
         typer.Option(help="Screen only what can have changed since this run (delta)."),
     ] = None,
     skip_bad: Annotated[
-        bool, typer.Option(help="Set bad rows aside in OUT.errors.csv instead of stopping.")
+        bool,
+        typer.Option(
+            help="Record bad input in OUT.errors.csv instead of stopping: a bad type, country "
+            "or birth date is left out and the row screened by name; a row without a usable "
+            "name is set aside."
+        ),
     ] = False,
     restart: Annotated[
         bool, typer.Option(help="Discard the partial state of an interrupted run.")

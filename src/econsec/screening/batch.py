@@ -30,7 +30,6 @@ for each counterparty without hits, so every screened row is accounted for.
 from __future__ import annotations
 
 import csv
-import importlib
 import json
 import multiprocessing
 import os
@@ -68,13 +67,23 @@ from econsec.screening.counterparties import (
     to_query,
     write_errors,
 )
+from econsec.screening.index import query_keys
+from econsec.screening.ownership import ownership_screener
 from econsec.screening.report import feature_json
 from econsec.screening.screen import ALGORITHM, Screener
-from econsec.store.runs import add_hits, add_screened, get_run, save_run, screened_count
+from econsec.store.decisions import latest_decisions
+from econsec.store.runs import (
+    KEY_SEPARATOR,
+    add_hits,
+    add_screened,
+    get_run,
+    save_run,
+    screened_count,
+)
 from econsec.store.workspace import Workspace, WorkspaceError
 
 #: Bump when the chunk files or the manifest change meaning.
-PARTIAL_FORMAT = 1
+PARTIAL_FORMAT = 2
 DEFAULT_CHUNK_SIZE = 1000
 MANIFEST = "manifest.json"
 
@@ -151,32 +160,8 @@ class BatchSummary:
     changed_hits: int = 0
 
 
-# -- the ownership screener (from the ownership module, when it is there) ----
-
-
-def ownership_screener(workspace: Workspace, on: date) -> Screener | None:
-    """The screener over entities covered by the 50 % rules on ``on``, or None
-    while the ownership module does not exist (or has no graph loaded)."""
-    try:
-        module = importlib.import_module("econsec.screening.ownership")
-    except ImportError:
-        return None
-    factory = getattr(module, "ownership_screener", None)
-    if factory is None:
-        return None
-    made = cast(Callable[..., Screener | None], factory)(workspace, on)
-    return made
-
-
 def _standing_decisions(workspace: Workspace, keys: Iterable[HitKey]) -> dict[HitKey, Decision]:
-    try:
-        module = importlib.import_module("econsec.store.decisions")
-    except ImportError:
-        return {}
-    latest = cast(
-        Callable[[Workspace, Iterable[HitKey]], dict[HitKey, Decision]], module.latest_decisions
-    )
-    return latest(workspace, list(keys))
+    return latest_decisions(workspace, list(keys))
 
 
 # -- screening rows ------------------------------------------------------------
@@ -231,13 +216,22 @@ class ScreenJob:
         }
 
     def screen(self, counterparty: Counterparty) -> list[dict[str, Any]]:
+        return self.screen_row(counterparty)[0]
+
+    def screen_row(self, counterparty: Counterparty) -> tuple[list[dict[str, Any]], str]:
+        """The row's hits, and the candidate-index keys its name looks up
+        (joined by ``KEY_SEPARATOR``), kept so that a later delta re-screen can
+        tell which rows may match a new entry without preparing every name again."""
         s = self.settings
         query = to_query(counterparty, s.threshold, s.lists, s.limit)
-        hits = [self.hit_json(h, HitKind.NAME) for h in self.screener.screen(query).hits]
+        prepared = name_v1.prepare_query(query)
+        result = self.screener.screen(query, prepared)
+        hits = [self.hit_json(h, HitKind.NAME) for h in result.hits]
+        keys = KEY_SEPARATOR.join(query_keys(prepared.forms))
         if self.ownership is not None:
             own = to_query(counterparty, s.threshold, (), s.limit)
             hits += [self.hit_json(h, HitKind.OWNERSHIP) for h in self.ownership.screen(own).hits]
-        return hits
+        return hits, keys
 
 
 def _chunk_name(index: int) -> str:
@@ -273,7 +267,8 @@ def _screen_chunk(index: int) -> int:
     part = work.counterparties[start : start + work.chunk_size]
     lines = []
     for offset, cp in enumerate(part):
-        record = {"i": start + offset, "reference": cp.reference, "hits": work.job.screen(cp)}
+        hits, keys = work.job.screen_row(cp)
+        record = {"i": start + offset, "reference": cp.reference, "hits": hits, "keys": keys}
         lines.append(json.dumps(record, ensure_ascii=False))
 
     def write(tmp: Path) -> None:
@@ -318,19 +313,24 @@ def screen_in_chunks(
     return len(pending), len(done)
 
 
-def read_chunks(folder: Path, count: int, chunk_size: int) -> list[list[dict[str, Any]]]:
-    """The hits of each counterparty, by input position, from the chunk files."""
+def read_chunks(
+    folder: Path, count: int, chunk_size: int
+) -> tuple[list[list[dict[str, Any]]], list[str | None]]:
+    """The hits of each counterparty, by input position, from the chunk files,
+    and the index keys of each (None in chunks written before keys were kept)."""
     results: list[list[dict[str, Any]] | None] = [None] * count
+    keys: list[str | None] = [None] * count
     for index in range((count + chunk_size - 1) // chunk_size):
         path = folder / _chunk_name(index)
         with path.open(encoding="utf-8") as fh:
             for line in fh:
                 record = json.loads(line)
                 results[record["i"]] = record["hits"]
+                keys[record["i"]] = record.get("keys")
     missing = [i for i, r in enumerate(results) if r is None]
     if missing:
         raise BatchError(f"{folder}: no result for input row position {missing[0]}; use --restart")
-    return cast(list[list[dict[str, Any]]], results)
+    return cast(list[list[dict[str, Any]]], results), keys
 
 
 # -- the partial state -----------------------------------------------------------
@@ -604,11 +604,12 @@ def record_run(
     run: ScreeningRun,
     counterparties: Sequence[Counterparty],
     records: Sequence[dict[str, Any]],
+    index_keys: Sequence[str | None] | None = None,
 ) -> ScreeningRun:
-    """Store the rows and hits (once, even when a recording was cut short) and
-    mark the run completed."""
+    """Store the rows (with their index keys, where known) and hits (once, even
+    when a recording was cut short) and mark the run completed."""
     if screened_count(workspace, run.run_id) == 0:
-        add_screened(workspace, run.run_id, counterparties)
+        add_screened(workspace, run.run_id, counterparties, index_keys)
         add_hits(workspace, screened_hits(run.run_id, records))
     done = replace(run, status=RunStatus.COMPLETED, finished_at=now())
     save_run(workspace, done)
@@ -695,13 +696,13 @@ def batch_screen(
         write_errors(source.errors, errors_file, input_file)
     try:
         screened, reused = screen_in_chunks(job, source.counterparties, folder, progress)
-        results = read_chunks(folder, len(source.counterparties), settings.chunk_size)
+        results, keys = read_chunks(folder, len(source.counterparties), settings.chunk_size)
         hashes = [cp.content_hash() for cp in source.counterparties]
         outcome = annotate(workspace, source.counterparties, hashes, results)
         records = build_records(source.counterparties, source.rows, hashes, results, outcome)
         write_results(records, out, fmt)
         run = replace(run, output_file=str(out))
-        run = record_run(workspace, run, source.counterparties, records)
+        run = record_run(workspace, run, source.counterparties, records, keys)
     except BaseException:
         save_run(workspace, replace(run, status=RunStatus.FAILED))
         raise

@@ -9,9 +9,12 @@ identifiers) are separated by ``;``.
 
 Every row is validated the way a single query is (``build_query``): a country
 that is not a country, a date that is not a date, an empty name or an unknown
-type is an error naming the file, the row and the field. With ``skip_bad`` such
-rows are set aside with their error (for an errors file), never silently
-dropped. Rows without a reference are numbered (row 1 is the first data row);
+type is an error naming the file, the row and the field. With ``skip_bad`` the
+problem is recorded (for an errors file) instead, never silently: a row whose
+name is unusable is set aside; a row with an unusable optional field (type,
+country, date of birth) is still screened, by its name and its other fields,
+because leaving a party unscreened over a typo in its birth date is the worse
+failure for a compliance team. Rows without a reference are numbered (row 1 is the first data row);
 two rows with one reference are an error.
 """
 
@@ -87,12 +90,18 @@ class CounterpartyError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
+#: Fields a row can be screened without.
+OPTIONAL_FIELDS = ("schema", "countries", "dates_of_birth")
+
+
 @dataclass(frozen=True, slots=True)
 class RowError:
     row: int
     field: str | None
     value: str
     message: str
+    #: True when the row was still screened, without this field.
+    screened: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +114,8 @@ class CounterpartyFile:
     counterparties: tuple[Counterparty, ...]
     #: 1-based data-row number of each counterparty.
     rows: tuple[int, ...]
-    #: Rows set aside (only with ``skip_bad``).
+    #: Problems recorded (only with ``skip_bad``): rows set aside, and fields
+    #: left out of rows that were screened without them.
     errors: tuple[RowError, ...] = ()
 
 
@@ -301,22 +311,30 @@ def read_counterparties(
         reference = _text(record.get(ref_column)) if ref_column else ""
         reference = reference or str(row)
         values = {f: _text(record.get(c)) for f, c in columns.items()}
-        try:
-            counterparty = counterparty_from_fields(
-                reference,
-                values["name"],
-                values.get("schema") or None,
-                _split(values.get("countries", "")),
-                _split(values.get("dates_of_birth", "")),
-                _split(values.get("identifiers", "")),
-            )
-        except ScreeningError as exc:
-            field, _, message = str(exc).partition(": ")
-            field = {"country": "countries", "dob": "dates_of_birth"}.get(field, field)
-            column = columns.get(field, field)
-            if not skip_bad:
-                raise CounterpartyError(path, row, column, message) from None
-            errors.append(RowError(row, column, values.get(field, ""), message))
+        used = dict(values)
+        counterparty: Counterparty | None = None
+        while counterparty is None:
+            try:
+                counterparty = counterparty_from_fields(
+                    reference,
+                    used["name"],
+                    used.get("schema") or None,
+                    _split(used.get("countries", "")),
+                    _split(used.get("dates_of_birth", "")),
+                    _split(used.get("identifiers", "")),
+                )
+            except ScreeningError as exc:
+                field, _, message = str(exc).partition(": ")
+                field = {"country": "countries", "dob": "dates_of_birth"}.get(field, field)
+                column = columns.get(field, field)
+                if not skip_bad:
+                    raise CounterpartyError(path, row, column, message) from None
+                optional = field in OPTIONAL_FIELDS and bool(used.get(field))
+                errors.append(RowError(row, column, values.get(field, ""), message, optional))
+                if not optional:
+                    break
+                used[field] = ""
+        if counterparty is None:
             continue
         first = seen.get(reference)
         if first is not None:
@@ -340,11 +358,13 @@ def read_counterparties(
 
 
 def write_errors(errors: Sequence[RowError], path: Path, source: Path) -> None:
-    """The rows set aside, one per line: file, row, field, value, message."""
+    """The problems recorded, one per line: file, row, field, value, message and
+    what was done (row set aside, or screened without the field)."""
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["file", "row", "field", "value", "error"])
+        writer.writerow(["file", "row", "field", "value", "error", "action"])
         for e in errors:
-            writer.writerow([str(source), e.row, e.field or "", e.value, e.message])
+            action = "screened without this field" if e.screened else "row set aside"
+            writer.writerow([str(source), e.row, e.field or "", e.value, e.message, action])
     tmp.replace(path)

@@ -49,15 +49,22 @@ from econsec.screening.batch import (
     count_results,
     new_run_id,
     now,
-    ownership_screener,
     read_chunks,
     record_run,
     screen_in_chunks,
     write_results,
 )
 from econsec.screening.counterparties import CounterpartyFile, to_query
+from econsec.screening.ownership import ownership_screener
 from econsec.screening.screen import ALGORITHM, Screener
-from econsec.store.runs import get_run, hits_for_run, save_run, screened_for_run
+from econsec.store.runs import (
+    get_run,
+    hits_for_run,
+    inherit_index_keys,
+    rows_sharing_keys,
+    save_run,
+    screened_for_run,
+)
 from econsec.store.workspace import Workspace, WorkspaceError
 
 
@@ -199,26 +206,35 @@ def rescreen(
         if before_hash.get(cp.reference) != h or cp.reference in had_hit
     }
     fresh = changes.fresh
+    if settings.lists:  # a run restricted to some lists cannot hit entries of others
+        wanted = {x.lower() for x in settings.lists}
+        fresh = [p for p in fresh if p.source.lower() in wanted or p.list.lower() in wanted]
     if fresh:
         small = Screener(fresh, screener.versions)
+        # Only rows whose name looked up one of the new entries' index keys in
+        # the earlier run can reach them (rows without such a key get no
+        # candidate from `small`); None: the earlier run kept no keys.
+        reachable = rows_sharing_keys(workspace, base.run_id, small.index_keys())
         for i, cp in enumerate(counterparties):
-            if i not in needs:
-                query = to_query(cp, settings.threshold, settings.lists, settings.limit)
-                if small.screen(query).hits:
-                    needs.add(i)
+            if i in needs or (reachable is not None and cp.reference not in reachable):
+                continue
+            query = to_query(cp, settings.threshold, settings.lists, settings.limit)
+            if small.screen(query).hits:
+                needs.add(i)
     # Every hit on a removed or changed entry (changes.touched) belongs to a
     # counterparty in had_hit, so it is re-screened above.
 
     chosen = sorted(needs)
     results: list[list[dict[str, Any]]] = [[] for _ in counterparties]
+    keys: list[str | None] = [None] * len(counterparties)
     if chosen:
         subset = [counterparties[i] for i in chosen]
         with tempfile.TemporaryDirectory(prefix="econsec-delta-") as tmp:
             screen_in_chunks(job, subset, Path(tmp), progress)
-            for i, hits in zip(
-                chosen, read_chunks(Path(tmp), len(subset), settings.chunk_size), strict=True
-            ):
+            hits_of, keys_of = read_chunks(Path(tmp), len(subset), settings.chunk_size)
+            for i, hits, row_keys in zip(chosen, hits_of, keys_of, strict=True):
                 results[i] = hits
+                keys[i] = row_keys
     if own is not None:
         for i, cp in enumerate(counterparties):
             if i not in needs:
@@ -271,7 +287,9 @@ def rescreen(
         if record is not None:
             record.setdefault("vanished_hits", []).append(_vanished_json(old))
     write_results(records, out, fmt)
-    run = record_run(workspace, replace(run, output_file=str(out)), counterparties, records)
+    run = record_run(workspace, replace(run, output_file=str(out)), counterparties, records, keys)
+    # Rows not screened again keep the keys of the earlier run, for the next delta.
+    inherit_index_keys(workspace, run.run_id, base.run_id)
     return BatchSummary(
         run=run,
         output=out,

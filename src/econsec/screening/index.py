@@ -87,6 +87,12 @@ def form_keys(form: NameForm) -> list[tuple[str, ...]]:
     return keys
 
 
+def query_keys(forms: Iterable[NameForm]) -> list[str]:
+    """The index keys a query's name forms look up, sorted: a query can only
+    reach list names that share at least one of them."""
+    return sorted({key for form in forms for keys in form_keys(form) for key in keys})
+
+
 class CandidateIndex:
     """Inverted index from token keys to name-form ids."""
 

@@ -17,7 +17,7 @@ from econsec.lists._common import country_code, parse_date
 from econsec.model import ListVersion, Party, Schema
 from econsec.model.screening import Hit, Match, ScreenQuery, ScreenResult
 from econsec.screening.algorithms import name_v1
-from econsec.screening.index import CandidateIndex
+from econsec.screening.index import CandidateIndex, form_keys
 from econsec.screening.names import NameForm, prepare_name
 from econsec.store.workspace import Workspace
 
@@ -142,7 +142,19 @@ class Screener:
                 entry.append((self._forms[fid], self._weak[fid]))
         return grouped
 
-    def screen(self, query: ScreenQuery) -> ScreenResult:
+    def index_keys(self) -> set[str]:
+        """Every candidate-index key of every name form indexed here.
+
+        A query that shares no key with them can get no candidate, hence no hit,
+        from this screener (delta screening uses this to skip such queries).
+        """
+        return {key for form in self._forms for keys in form_keys(form) for key in keys}
+
+    def screen(
+        self, query: ScreenQuery, prepared: name_v1.PreparedQuery | None = None
+    ) -> ScreenResult:
+        """Screen one query; ``prepared`` is ``name_v1.prepare_query(query)`` if
+        the caller already has it."""
         if not query.name.strip():
             raise ScreeningError("name: empty")
         threshold = name_v1.DEFAULT_THRESHOLD if query.threshold is None else query.threshold
@@ -150,7 +162,8 @@ class Screener:
             raise ScreeningError(f"threshold: must be between 0 and 1, got {threshold}")
         if query.limit < 1:
             raise ScreeningError(f"limit: must be at least 1, got {query.limit}")
-        prepared = name_v1.prepare_query(query)
+        if prepared is None or prepared.query is not query:
+            prepared = name_v1.prepare_query(query)
         allowed = self._allowed(query.lists)
         floor = min(threshold, name_v1.DEFAULT_THRESHOLD)
         hits: list[Hit] = []

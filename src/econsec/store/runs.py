@@ -17,7 +17,7 @@ well under a second). A run row is inserted when the run starts and updated
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 
 import duckdb
@@ -113,11 +113,22 @@ def _append(
             raise
 
 
-def add_screened(workspace: Workspace, run_id: str, counterparties: Sequence[Counterparty]) -> None:
-    """Record the counterparties screened in a run (appended after earlier calls)."""
+def add_screened(
+    workspace: Workspace,
+    run_id: str,
+    counterparties: Sequence[Counterparty],
+    index_keys: Sequence[str | None] | None = None,
+) -> None:
+    """Record the counterparties screened in a run (appended after earlier calls),
+    with the candidate-index keys each one's name looked up where known
+    (``KEY_SEPARATOR``-joined, see :func:`rows_sharing_keys`)."""
     if not counterparties:
         return
     cps = counterparties
+    if index_keys is None:
+        index_keys = [None] * len(cps)
+    elif len(index_keys) != len(cps):
+        raise ValueError(f"index_keys: {len(index_keys)} given for {len(cps)} counterparties")
     columns = {
         "reference": pa.array([c.reference for c in cps], pa.string()),
         "content_hash": pa.array([c.content_hash() for c in cps], pa.string()),
@@ -126,8 +137,53 @@ def add_screened(workspace: Workspace, run_id: str, counterparties: Sequence[Cou
         "countries": pa.array([list(c.countries) for c in cps], _STRINGS),
         "dates_of_birth": pa.array([list(c.dates_of_birth) for c in cps], _STRINGS),
         "identifiers": pa.array([list(c.identifiers) for c in cps], _STRINGS),
+        "index_keys": pa.array(index_keys, pa.string()),
     }
     _append(workspace, "screened_counterparties", [run_id] * len(cps), columns)
+
+
+#: Joins the candidate-index keys of one row in ``screened_counterparties.index_keys``.
+KEY_SEPARATOR = "\x1f"
+
+
+def rows_sharing_keys(workspace: Workspace, run_id: str, keys: Iterable[str]) -> set[str] | None:
+    """References of the run's rows whose name looked up at least one of ``keys``.
+
+    None when some row of the run has no keys recorded (a run recorded before
+    keys were kept): the caller must then consider every row.
+    """
+    wanted = sorted(set(keys))
+    with workspace.connect(read_only=True) as con:
+        missing = con.execute(
+            "SELECT count(*) FROM screened_counterparties WHERE run_id = ? AND index_keys IS NULL",
+            [run_id],
+        ).fetchall()[0][0]
+        if missing:
+            return None
+        if not wanted:
+            return set()
+        con.register("wanted_keys", pa.table({"k": pa.array(wanted, pa.string())}))
+        rows = con.execute(
+            "SELECT DISTINCT s.reference FROM ("
+            "  SELECT reference, unnest(string_split(index_keys, ?)) AS k"
+            "  FROM screened_counterparties WHERE run_id = ?"
+            ") s JOIN wanted_keys w ON s.k = w.k",
+            [KEY_SEPARATOR, run_id],
+        ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def inherit_index_keys(workspace: Workspace, run_id: str, base_run_id: str) -> None:
+    """Copy index keys the run lacks from ``base_run_id``'s rows with the same
+    reference and content (a delta run re-screens only some rows)."""
+    with workspace.connect() as con:
+        con.execute(
+            "UPDATE screened_counterparties AS n SET index_keys = b.index_keys "
+            "FROM screened_counterparties AS b "
+            "WHERE n.run_id = ? AND n.index_keys IS NULL AND b.run_id = ? "
+            "AND b.reference = n.reference AND b.content_hash = n.content_hash",
+            [run_id, base_run_id],
+        )
 
 
 def add_hits(workspace: Workspace, hits: Sequence[ScreenedHit]) -> None:

@@ -82,9 +82,13 @@ _DDL = (
         schema VARCHAR,
         countries VARCHAR[] NOT NULL,
         dates_of_birth VARCHAR[] NOT NULL,
-        identifiers VARCHAR[] NOT NULL
+        identifiers VARCHAR[] NOT NULL,
+        -- the candidate-index keys the row's name looked up (delta screening)
+        index_keys VARCHAR
     )
     """,
+    # Workspaces made before index keys were kept.
+    "ALTER TABLE screened_counterparties ADD COLUMN IF NOT EXISTS index_keys VARCHAR",
     """
     CREATE TABLE IF NOT EXISTS screening_hits (
         run_id VARCHAR NOT NULL,

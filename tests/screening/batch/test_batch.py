@@ -138,13 +138,13 @@ def test_resume_after_interruption(
     assert get_run(batch_workspace, manifest["run_id"]).status is RunStatus.FAILED
 
     screened: list[str] = []
-    original = batch_mod.ScreenJob.screen
+    original = batch_mod.ScreenJob.screen_row
 
-    def counting(self: batch_mod.ScreenJob, cp: Any) -> list[dict[str, Any]]:
+    def counting(self: batch_mod.ScreenJob, cp: Any) -> tuple[list[dict[str, Any]], str]:
         screened.append(cp.reference)
         return original(self, cp)
 
-    monkeypatch.setattr(batch_mod.ScreenJob, "screen", counting)
+    monkeypatch.setattr(batch_mod.ScreenJob, "screen_row", counting)
     summary = batch_screen(batch_workspace, source, out, settings=settings, screener=screener)
     # Finished chunks were not screened again (one extra call checks the settings).
     assert summary.chunks_reused == 3
@@ -255,13 +255,13 @@ def test_skip_bad_writes_an_errors_file(
         settings=BatchSettings(workers=1),
         screener=screener,
     )
-    assert summary.rows == 2
+    assert summary.rows == 4  # two rows screened without their bad field
     assert summary.errors == 3
     assert summary.errors_file is not None
     with summary.errors_file.open(encoding="utf-8", newline="") as fh:
         errors = list(csv.DictReader(fh))
-    assert [(e["row"], e["field"]) for e in errors] == [
-        ("2", "country"),
-        ("3", "date_of_birth"),
-        ("4", "name"),
+    assert [(e["row"], e["field"], e["action"]) for e in errors] == [
+        ("2", "country", "screened without this field"),
+        ("3", "date_of_birth", "screened without this field"),
+        ("4", "name", "row set aside"),
     ]

@@ -99,13 +99,17 @@ def test_bad_rows_are_errors_naming_file_row_and_field() -> None:
     assert "Atlantis" in str(info.value)
 
 
-def test_skip_bad_sets_rows_aside_with_their_errors() -> None:
+def test_skip_bad_screens_without_bad_optional_fields_and_sets_nameless_rows_aside() -> None:
     got = read_counterparties(DATA / "bad_rows.csv", skip_bad=True)
-    assert [c.reference for c in got.counterparties] == ["1", "5"]
-    assert [(e.row, e.field) for e in got.errors] == [
-        (2, "country"),
-        (3, "date_of_birth"),
-        (4, "name"),
+    assert [c.reference for c in got.counterparties] == ["1", "2", "3", "5"]
+    by_ref = {c.reference: c for c in got.counterparties}
+    assert by_ref["2"].countries == ()  # "Atlantis" left out, the name still screened
+    assert by_ref["3"].countries == ("FR",)  # the valid field kept
+    assert by_ref["3"].dates_of_birth == ()  # 1984-02-30 left out
+    assert [(e.row, e.field, e.screened) for e in got.errors] == [
+        (2, "country", True),
+        (3, "date_of_birth", True),
+        (4, "name", False),
     ]
     assert "1984-02-30" in got.errors[1].message
 

@@ -15,7 +15,7 @@ from econsec.lists import SOURCES, Target, load
 from econsec.screening.batch import BatchSettings, batch_screen
 from econsec.screening.delta import rescreen
 from econsec.screening.screen import Screener
-from econsec.store.runs import get_run
+from econsec.store.runs import get_run, rows_sharing_keys
 from econsec.store.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -111,3 +111,39 @@ def test_delta_equals_full_rescreen(tmp_path: Path) -> None:
     }
     assert changes[reprogrammed] == "changed"
     assert "unchanged" in changes.values()
+
+    # A third edition, screened as a delta on the delta run: rows that run did
+    # not screen again inherited their index keys, so the key filter still
+    # applies, and an entry named like a row without hits is found.
+    assert rows_sharing_keys(workspace, delta.run.run_id, ["no-such-key"]) == set()
+    quiet = next(
+        r for r in delta_records if not r["hits"] and r["name"] != "NEWLY LISTED TRADING FZE"
+    )
+    new_rows.append(dict(rows[0], _id="f" * 56, name=quiet["name"], alt_names=""))
+    third = tmp_path / "us_csl_2026-08-14.csv"
+    with third.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header, quoting=csv.QUOTE_ALL)
+        writer.writeheader()
+        writer.writerows(new_rows)
+    _load(workspace, third)
+    third_screener = Screener.from_workspace(workspace)
+    again = rescreen(
+        workspace,
+        delta.run.run_id,
+        tmp_path / "delta2.jsonl",
+        settings=settings,
+        screener=third_screener,
+    )
+    full2 = batch_screen(
+        workspace,
+        counterparties,
+        tmp_path / "full2.jsonl",
+        settings=settings,
+        screener=third_screener,
+    )
+    again_records = _jsonl(tmp_path / "delta2.jsonl")
+    assert _hits(again_records) == _hits(_jsonl(tmp_path / "full2.jsonl"))
+    assert again.rescreened is not None
+    assert again.rescreened < full2.rows / 3
+    found = next(r for r in again_records if r["reference"] == quiet["reference"])
+    assert [h["change"] for h in found["hits"]] == ["new"]
