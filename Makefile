@@ -34,6 +34,8 @@ bench: setup
 	$(BIN)/python benchmarks/screening_quality.py
 	$(BIN)/python benchmarks/screening_throughput.py
 	$(BIN)/python benchmarks/list_load.py
+	$(BIN)/python benchmarks/batch_screening.py
+	$(BIN)/python benchmarks/ownership_coverage.py
 
 clean:
 	rm -rf $(VENV) .econsec .pytest_cache .mypy_cache .ruff_cache

@@ -9,8 +9,9 @@ Loads every list in ../shared/data/lists into a fresh workspace, then:
    screened one at a time through ``Screener.screen`` in a plain loop;
 2. recall@3 of the positive files through the batch path (each set against
    the list it comes from, as benchmarks/screening_quality.py does);
-3. a new CSL edition (entries removed, added and changed) and the time of a
-   delta re-screen against a full re-screen of the same rows.
+3. a new CSL edition (entries removed, added and changed, some of them hit) and
+   the time of a delta re-screen of the first batch against a full re-screen of
+   the same rows, checking both give the same hits.
 
 Usage: python benchmarks/batch_screening.py [--rows N] [--baseline-rows N] [--workers N]
 """
@@ -25,7 +26,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+import pyarrow.parquet as pq
 
 from econsec.lists import SOURCES, Target, default_targets, load
 from econsec.screening import evaluation as ev
@@ -63,6 +66,31 @@ def _combined(matching: Path, out: Path, rows: int | None) -> int:
     return written
 
 
+def _hit_table(path: Path) -> list[dict[str, Any]]:
+    """Rows of a Parquet results file (one per hit, or per counterparty without hits)."""
+    return cast(list[dict[str, Any]], pq.read_table(path).to_pylist())
+
+
+def _hit_entities(path: Path) -> set[str]:
+    return {r["entity_id"] for r in _hit_table(path) if r.get("entity_id")}
+
+
+def _hit_pairs(path: Path) -> set[tuple[str, str, float]]:
+    """(reference, entity, score) of every hit reported (not the vanished ones a
+    delta lists)."""
+    return {
+        (r["reference"], r["entity_id"], round(r["score"], 6))
+        for r in _hit_table(path)
+        if r.get("entity_id") and r.get("change") != "vanished"
+    }
+
+
+def _names_without_hits(path: Path, count: int) -> list[str]:
+    """Names of counterparties without hits, to list as new entries."""
+    names = [r["name"] for r in _hit_table(path) if not r.get("entity_id") and r.get("name")]
+    return names[:: max(1, len(names) // count)][:count]
+
+
 def _records(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
@@ -71,7 +99,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, help="only the first N rows of the combined file")
     parser.add_argument("--baseline-rows", type=int, default=10_000)
-    parser.add_argument("--delta-rows", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     data = data_dir()
@@ -154,29 +181,32 @@ def main() -> int:
                 f"{positives.errors} bad fields left out)"
             )
 
-        # Delta: a new CSL edition with entries removed, added and changed.
-        delta_source = tmp / "delta-counterparties.csv"
-        delta_rows = _combined(matching, delta_source, args.delta_rows)
-        base = batch_screen(
-            workspace,
-            delta_source,
-            tmp / "base.parquet",
-            settings=settings,
-            screener=screener,
-            skip_bad=True,
-        )
+        # Delta: a new CSL edition with entries removed, added and changed, some of
+        # them entries the first batch hit, re-screened as a delta on that batch
+        # (all its rows) and in full.
+        hit_ids = _hit_entities(out)
         csl = SOURCES["us_csl"]
         original = next(t.path for t in default_targets(data) if t.source is csl)
         with original.open(encoding="utf-8", newline="") as fh:
             reader = csv.DictReader(fh)
             header = list(reader.fieldnames or [])
             csl_rows = list(reader)
-        edited = [dict(r) for r in csl_rows[50:]]
-        for row in edited[:20]:
-            row["programs"] += "; NEW-PROGRAM"
+        hit_rows = [r for r in csl_rows if f"us_csl:{r['_id']}" in hit_ids]
+        quiet_rows = [r for r in csl_rows if f"us_csl:{r['_id']}" not in hit_ids]
+        removed = {r["_id"] for r in hit_rows[:10] + quiet_rows[:40]}
+        changed = {r["_id"] for r in hit_rows[10:20] + quiet_rows[40:50]}
+        edited = []
+        for row in csl_rows:
+            if row["_id"] in removed:
+                continue
+            copy = dict(row)
+            if copy["_id"] in changed:
+                copy["programs"] += "; NEW-PROGRAM"
+            edited.append(copy)
+        newcomers = _names_without_hits(out, 10)
         edited += [
-            dict(csl_rows[0], _id=f"{i:056x}", name=f"NEW LISTING TRADING {i} FZE", alt_names="")
-            for i in range(10)
+            dict(csl_rows[0], _id=f"{i:056x}", name=name, alt_names="")
+            for i, name in enumerate(newcomers)
         ]
         edition = tmp / "us_csl_next.csv"
         with edition.open("w", encoding="utf-8", newline="") as fh:
@@ -187,24 +217,27 @@ def main() -> int:
         new_screener = Screener.from_workspace(workspace)
         delta = rescreen(
             workspace,
-            base.run.run_id,
+            summary.run.run_id,
             tmp / "delta.parquet",
             settings=settings,
             screener=new_screener,
         )
         full = batch_screen(
             workspace,
-            delta_source,
+            source,
             tmp / "full.parquet",
             settings=settings,
             screener=new_screener,
             skip_bad=True,
         )
+        same = _hit_pairs(tmp / "delta.parquet") == _hit_pairs(tmp / "full.parquet")
         print(
-            f"delta vs full re-screen, {delta_rows} rows after a CSL edition with 50 removed, "
-            f"10 added, 20 changed: delta {delta.seconds:.1f}s ({delta.rescreened} re-screened; "
+            f"delta vs full re-screen of all {rows} rows after a CSL edition with 50 entries "
+            f"removed (10 of them hit), 20 changed (10 hit), 10 added (named like rows "
+            f"without hits): delta {delta.seconds:.1f}s ({delta.rescreened} rows re-screened; "
             f"{delta.new_hits} new, {delta.changed_hits} changed, {delta.vanished_hits} vanished "
-            f"hits), full {full.seconds:.1f}s; full / delta = {full.seconds / delta.seconds:.1f}x"
+            f"hits), full {full.seconds:.1f}s; full / delta = {full.seconds / delta.seconds:.1f}x; "
+            f"same hits as the full re-screen: {same}"
         )
     return 0
 

@@ -7,15 +7,20 @@ lists active now are:
 * those that had a hit in the earlier run (the entry may have been removed,
   changed, or outranked; they are few, and re-screening them gives fresh
   scores and explanations);
-* those that match an entry added or changed since: every counterparty is
-  screened against a small screener built over only those entries, which is
-  fast because the index is tiny.
+* those whose name, in the earlier run, looked up a candidate-index key that
+  an entry added, removed or changed since is filed under (each run keeps the
+  keys each row looked up). Candidates come only through shared keys, so for
+  every other row the candidates, and hence the result, are what they were.
 
-Everyone else had no hit and cannot match anything new: the score of a
-counterparty against an entry depends only on the two (``name-v1`` has no
-corpus statistics), so an unchanged counterparty that matched no entry before
-and matches none of the added or changed entries matches nothing now. The
-ownership rules (when the ownership module is there) are applied to every
+Everyone else had no hit and can have none now: the score of a counterparty
+against an entry depends only on the two (``name-v1`` has no corpus
+statistics), and their candidates did not change. One residue remains: the
+candidate ranking weighs keys by their rarity among all list names, and that
+shifts very slightly with any change of the lists; a ranking flip far down a
+row's candidate list could in principle change where the candidate walk stops.
+The benchmark (benchmarks/batch_screening.py) compares a delta with a full
+re-screen of 100,000 rows hit for hit; periodic full re-screens remain good
+practice. The ownership rules (when a graph is loaded) are applied to every
 counterparty again, since coverage also depends on the date.
 
 The result is a complete new run (``based_on_run`` names the earlier one)
@@ -90,6 +95,15 @@ class ListChanges:
         for d in self.diffs.values():
             out.extend(d.added)
             out.extend(c.new for c in d.changed)
+        return out
+
+    @property
+    def gone(self) -> list[Party]:
+        """The entries removed, and changed entries as they were."""
+        out: list[Party] = []
+        for d in self.diffs.values():
+            out.extend(d.removed)
+            out.extend(c.old for c in d.changed)
         return out
 
 
@@ -205,24 +219,21 @@ def rescreen(
         for i, (cp, h) in enumerate(zip(counterparties, hashes, strict=True))
         if before_hash.get(cp.reference) != h or cp.reference in had_hit
     }
-    fresh = changes.fresh
-    if settings.lists:  # a run restricted to some lists cannot hit entries of others
+    touched = changes.fresh + changes.gone
+    if settings.lists:  # a run restricted to some lists cannot reach entries of others
         wanted = {x.lower() for x in settings.lists}
-        fresh = [p for p in fresh if p.source.lower() in wanted or p.list.lower() in wanted]
-    if fresh:
-        small = Screener(fresh, screener.versions)
-        # Only rows whose name looked up one of the new entries' index keys in
-        # the earlier run can reach them (rows without such a key get no
-        # candidate from `small`); None: the earlier run kept no keys.
-        reachable = rows_sharing_keys(workspace, base.run_id, small.index_keys())
-        for i, cp in enumerate(counterparties):
-            if i in needs or (reachable is not None and cp.reference not in reachable):
-                continue
-            query = to_query(cp, settings.threshold, settings.lists, settings.limit)
-            if small.screen(query).hits:
-                needs.add(i)
-    # Every hit on a removed or changed entry (changes.touched) belongs to a
-    # counterparty in had_hit, so it is re-screened above.
+        touched = [p for p in touched if p.source.lower() in wanted or p.list.lower() in wanted]
+    if touched:
+        # A row's candidates come only from list names sharing one of the index
+        # keys its name looked up, so only rows sharing a key with an added,
+        # removed or changed entry can see their candidates change (a new
+        # entry to match, a competitor gone or renamed).
+        keys_touched = Screener(touched).index_keys()
+        reachable = rows_sharing_keys(workspace, base.run_id, keys_touched)
+        if reachable is None:  # the earlier run kept no keys: screen every row
+            needs.update(range(len(counterparties)))
+        else:
+            needs.update(i for i, cp in enumerate(counterparties) if cp.reference in reachable)
 
     chosen = sorted(needs)
     results: list[list[dict[str, Any]]] = [[] for _ in counterparties]
