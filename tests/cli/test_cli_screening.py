@@ -151,7 +151,7 @@ def test_screen_text_output_without_results(run: Econsec, screener: Screener) ->
     result = run("screen", "Annika Lindqvist-Oberholzer")
     assert result.exit_code == 0
     out = _flat(result.stdout)
-    assert "no result at or above 0.80 for 'Annika Lindqvist-Oberholzer'" in out
+    assert "no list entry at or above 0.80 for 'Annika Lindqvist-Oberholzer'" in out
     entries = sum(v.entry_count for v in screener.versions)
     assert f"(name-v1, {entries} entries in {len(screener.versions)} lists)" in out
 

@@ -64,33 +64,35 @@ def screen_cmd(
         data["ownership"] = [ownership_hit_json(h) for h in ownership]
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    for hit in ownership:
-        console.print(
-            f"[bold red]ownership[/bold red] {hit.match.score:.3f} {hit.party.entity_id}: "
-            f"{hit.party.remarks}",
-            highlight=False,
-        )
     if not result.hits:
         console.print(
-            f"no result at or above {result.threshold:.2f} for {name!r} "
+            f"no list entry at or above {result.threshold:.2f} for {name!r} "
             f"({ALGORITHM}, {sum(v.entry_count for v in result.list_versions)} entries "
             f"in {len(result.list_versions)} lists)"
         )
-        return
-    table = Table("score", "list", "entry", "listed name", "matched name", show_lines=True)
-    for hit in result.hits:
-        table.add_row(
-            f"{hit.match.score:.3f}",
-            hit.party.list,
-            hit.party.entity_id,
-            hit.party.name,
-            hit.match.matched_name,
-        )
-    console.print(table)
-    for hit in result.hits:
-        console.print(f"[bold]{hit.party.entity_id}[/bold] {hit.match.score:.3f}")
-        for f in hit.match.features:
-            console.print(f"  {f.feature:14s} {f.effect:+.3f}  {f.detail}", highlight=False)
+    else:
+        table = Table("score", "list", "entry", "listed name", "matched name", show_lines=True)
+        for hit in result.hits:
+            table.add_row(
+                f"{hit.match.score:.3f}",
+                hit.party.list,
+                hit.party.entity_id,
+                hit.party.name,
+                hit.match.matched_name,
+            )
+        console.print(table)
+        for hit in result.hits:
+            console.print(f"[bold]{hit.party.entity_id}[/bold] {hit.match.score:.3f}")
+            for f in hit.match.features:
+                console.print(f"  {f.feature:14s} {f.effect:+.3f}  {f.detail}", highlight=False)
+    if ownership:
+        console.print(f"[bold red]covered by an ownership rule[/bold red] on {_on(on)}:")
+        for hit in ownership:
+            console.print(
+                f"  {hit.match.score:.3f} {hit.party.name} ({hit.party.entity_id}): "
+                f"{hit.party.remarks}",
+                highlight=False,
+            )
     console.print(
         f"{ALGORITHM}, threshold {result.threshold:.2f}; lists: "
         + ", ".join(v.version_id for v in result.list_versions)

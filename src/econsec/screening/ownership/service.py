@@ -3,20 +3,23 @@ screen against the entities the rules cover."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from econsec.lists._common import LoadError
 from econsec.lists.ftm import source_from_path
+from econsec.model import ListVersion
 from econsec.model.ownership import LoadWarning, NameLink, OwnershipGraph, OwnershipVersion
 from econsec.model.party import Party, Schema, SourceRef
 from econsec.model.screening import Hit
-from econsec.rules.ownership import RuleDataError, load_rules
+from econsec.rules.ownership import RULES_FILE, RuleDataError, load_rules
 from econsec.screening.ownership.explain import Explanation, Status, explain
 from econsec.screening.ownership.graph import OwnershipContext, context
 from econsec.screening.ownership.load import parse
@@ -184,12 +187,45 @@ def ownership_screener(
     if found is not None:
         return found
     parties = [derived_party(ex, ctx) for ex in flagged(workspace, on, selected)]
-    screener = Screener(parties, ctx.list_versions)
+    record = coverage_version(workspace, on, selected, len(parties))
+    screener = Screener(parties, (*ctx.list_versions, record))
     with _LOCK:
         _SCREENERS[key] = screener
         while len(_SCREENERS) > 8:
             _SCREENERS.popitem(last=False)
     return screener
+
+
+def coverage_version(
+    workspace: Workspace, on: date, rules: Sequence[str], entry_count: int
+) -> ListVersion:
+    """What the ownership hits of a run rest on, in the form a run records its
+    list versions: the active graph versions and their content hashes, the rule
+    data file's hash, the rules applied and the date."""
+    graphs = store.versions(workspace, active_only=True)
+    rule_data = resources.files("econsec.rules").joinpath(RULES_FILE).read_bytes()
+    rules_hash = hashlib.sha256(rule_data).hexdigest()
+    content = hashlib.sha256(
+        "|".join(
+            [*(f"{v.version_id}:{v.content_hash}" for v in graphs), rules_hash, *rules]
+        ).encode()
+    ).hexdigest()
+    return ListVersion(
+        version_id=f"ownership@{content[:12]}:{on.isoformat()}",
+        source="ownership",
+        label=(
+            f"ownership rules {', '.join(rules)} as of {on.isoformat()}; graph "
+            + ", ".join(f"{v.version_id} (sha256 {v.content_hash[:12]})" for v in graphs)
+            + f"; rule data {RULES_FILE} (sha256 {rules_hash[:12]})"
+        ),
+        published=on.isoformat(),
+        content_hash=content,
+        entry_count=entry_count,
+        loaded_at=max((v.loaded_at for v in graphs), default=""),
+        origin=", ".join(v.origin for v in graphs),
+        parser="ownership/1",
+        active=True,
+    )
 
 
 def explanation_json(ex: Explanation) -> dict[str, Any]:
