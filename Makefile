@@ -36,6 +36,7 @@ bench: setup
 	$(BIN)/python benchmarks/list_load.py
 	$(BIN)/python benchmarks/batch_screening.py
 	$(BIN)/python benchmarks/ownership_coverage.py
+	$(BIN)/python benchmarks/determinations.py
 
 clean:
 	rm -rf $(VENV) .econsec .pytest_cache .mypy_cache .ruff_cache

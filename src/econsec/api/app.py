@@ -12,6 +12,7 @@ from econsec.api import lists, screening
 from econsec.api.batch import router as batch_router
 from econsec.api.ownership import router as ownership_router
 from econsec.api.record import router as record_router
+from econsec.api.rules import router as rules_router
 from econsec.api.state import AppState
 from econsec.screening import Screener
 from econsec.screening.names import warm_up
@@ -52,6 +53,7 @@ def create_app(
     app.include_router(batch_router)
     app.include_router(record_router)
     app.include_router(ownership_router)
+    app.include_router(rules_router)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

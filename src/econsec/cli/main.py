@@ -11,6 +11,7 @@ from econsec.cli import lists, screening
 from econsec.cli.batch import app as batch_app
 from econsec.cli.ownership import app as ownership_app
 from econsec.cli.record import app as record_app
+from econsec.cli.rules import align_cmd, classify_cmd, determine_cmd, diff_cmd, timeline_cmd
 
 app = typer.Typer(
     name="econsec",
@@ -32,6 +33,11 @@ def version() -> None:
 
 app.command("screen")(screening.screen_cmd)
 app.command("compare")(screening.compare_cmd)
+app.command("classify")(classify_cmd)
+app.command("determine")(determine_cmd)
+app.command("timeline")(timeline_cmd)
+app.command("rules-diff")(diff_cmd)
+app.command("align")(align_cmd)
 
 
 @app.command("serve")
