@@ -1,0 +1,1 @@
+"""Diversion monitoring on trade statistics: loaders, indicators, alerts (docs/trade.md)."""
