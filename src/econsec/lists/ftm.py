@@ -387,7 +387,9 @@ class _Collected:
     last_seen: list[str] = field(default_factory=list)
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
+def json_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """The non-blank lines of a JSON-lines file with their numbers; LoadError
+    naming the line for bytes that are not UTF-8."""
     try:
         fh = path.open("rb")
     except OSError as exc:
@@ -409,7 +411,8 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
                 yield lineno, text
 
 
-def _string_list(path: Path, where: str, name: str, value: Any) -> list[str]:
+def string_list(path: str | Path, where: str, name: str, value: Any) -> list[str]:
+    """An FtM property value (a string or a list of strings) as a list."""
     if value is None:
         return []
     if isinstance(value, str):
@@ -421,7 +424,7 @@ def _string_list(path: Path, where: str, name: str, value: Any) -> list[str]:
 
 def _collect(path: Path) -> _Collected:
     out = _Collected()
-    for lineno, text in _lines(path):
+    for lineno, text in json_lines(path):
         where = f"line {lineno}"
         try:
             data = json.loads(text)
@@ -442,7 +445,7 @@ def _collect(path: Path) -> _Collected:
         if not isinstance(raw_props, dict):
             raise LoadError(path, where, "properties", "expected a JSON object")
         props = {
-            key: _string_list(path, where, f"properties.{key}", value)
+            key: string_list(path, where, f"properties.{key}", value)
             for key, value in raw_props.items()
         }
         try:
@@ -451,12 +454,12 @@ def _collect(path: Path) -> _Collected:
             )
         except InvalidData as exc:
             raise LoadError(path, where, None, f"invalid entity: {exc}") from None
-        for referent in _string_list(path, where, "referents", data.get("referents")):
+        for referent in string_list(path, where, "referents", data.get("referents")):
             out.referents[referent] = ftm_id
         if isinstance(data.get("last_seen"), str):
             out.last_seen.append(data["last_seen"][:10])
         if schema.name in SCREENED_SCHEMATA:
-            datasets = tuple(_string_list(path, where, "datasets", data.get("datasets")))
+            datasets = tuple(string_list(path, where, "datasets", data.get("datasets")))
             caption = data.get("caption")
             out.records.append(
                 _Record(lineno, entity, datasets, caption if isinstance(caption, str) else None)

@@ -24,7 +24,6 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -34,6 +33,7 @@ from followthemoney import model
 from followthemoney.exc import InvalidData
 
 from econsec.lists._common import LoadError, country_code, csv_field_at, read_text
+from econsec.lists.ftm import json_lines, string_list
 from econsec.model.ownership import Holding, LoadWarning, OwnershipEntity, OwnershipGraph
 from econsec.model.party import SourceRef
 
@@ -360,23 +360,6 @@ def parse_csv(path: Path) -> OwnershipGraph:
 # -- FollowTheMoney -------------------------------------------------------------------
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    text = read_text(path)
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            yield number, line
-
-
-def _strings(file: str, record: str, name: str, value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return value
-    raise LoadError(file, record, name, "expected a list of strings")
-
-
 def parse_ftm(path: Path) -> OwnershipGraph:
     """Read FtM JSON lines: ``Ownership`` entities and the legal entities they join.
 
@@ -391,7 +374,7 @@ def parse_ftm(path: Path) -> OwnershipGraph:
     builder = _Builder(file)
     referents: dict[str, str] = {}
     ownerships: list[tuple[str, Any, dict[str, list[str]]]] = []
-    for number, text in _lines(path):
+    for number, text in json_lines(path):
         record = f"line {number}"
         try:
             data = json.loads(text)
@@ -408,14 +391,14 @@ def parse_ftm(path: Path) -> OwnershipGraph:
         raw = data.get("properties") or {}
         if not isinstance(raw, dict):
             raise LoadError(file, record, "properties", "expected a JSON object")
-        props = {k: _strings(file, record, f"properties.{k}", v) for k, v in raw.items()}
+        props = {k: string_list(file, record, f"properties.{k}", v) for k, v in raw.items()}
         try:
             entity = model.get_proxy(
                 {"id": ftm_id, "schema": schema.name, "properties": props}, cleaned=False
             )
         except InvalidData as exc:
             raise LoadError(file, record, None, f"invalid entity: {exc}") from None
-        refs = _strings(file, record, "referents", data.get("referents"))
+        refs = string_list(file, record, "referents", data.get("referents"))
         for ref in refs:
             referents[ref] = ftm_id
         if schema.is_a("Ownership"):
