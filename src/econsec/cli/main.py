@@ -9,9 +9,12 @@ import typer
 from econsec import __version__
 from econsec.cli import lists, screening
 from econsec.cli.batch import app as batch_app
+from econsec.cli.defence import app as defence_app
 from econsec.cli.ownership import app as ownership_app
 from econsec.cli.record import app as record_app
 from econsec.cli.rules import align_cmd, classify_cmd, determine_cmd, diff_cmd, timeline_cmd
+from econsec.cli.scenario import app as scenario_app
+from econsec.cli.trade import app as trade_app
 
 app = typer.Typer(
     name="econsec",
@@ -23,6 +26,9 @@ app.add_typer(lists.app, name="lists")
 app.add_typer(record_app, name="record")
 app.add_typer(ownership_app, name="ownership")
 app.add_typer(batch_app, name="batch")
+app.add_typer(trade_app, name="trade")
+app.add_typer(defence_app, name="defence")
+app.add_typer(scenario_app, name="scenario")
 
 
 @app.command("version")

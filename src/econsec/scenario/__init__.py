@@ -1,0 +1,1 @@
+"""Scenario planning: defence-industrial dependence, input-output shocks, scenarios."""
