@@ -236,3 +236,42 @@ def test_date_before_first_rule_is_an_error() -> None:
 def test_bad_parameters(params: dict[str, Any], words: str) -> None:
     with pytest.raises(ItemError, match=words):
         item_from_params(params)
+
+
+def test_reasoning_keeps_any_of_all_of_structure_and_exclusion() -> None:
+    # TPP 2368, PD exactly 5.92: only the second alternative of 3A090.a holds.
+    result = classify(chip(148, 400), NOV_2023, [Regime.US])
+    match = next(m for m in result.entries if m.entry == "3A090.a")
+    ev = match.evaluation
+    assert ev is not None
+    assert [g.holds for g in ev.when] == [False, True]
+    assert [[c.parameter for c in g.comparisons] for g in ev.when] == [
+        ["tpp"],
+        ["tpp", "performance_density"],
+    ]
+    assert ev.excluded is False
+    assert ev.outcome is True
+    line = next(r for r in result.reasoning if r.startswith("US 3A090.a"))
+    assert "(TPP 2368 ≥ 4800 ✗) or (TPP ≥ 1600 ✓ and PD 5.92 ≥ 5.92 ✓)" in line
+    assert "exclusion (not datacenter and TPP < 4800) does not apply" in line
+
+
+def test_reasoning_names_the_exclusion_that_applies() -> None:
+    # Same chip, not designed or marketed for datacentres: Note 2 excludes it.
+    result = classify(chip(148, 400, datacenter=False), NOV_2023, [Regime.US])
+    assert result.entries == ()
+    line = next(r for r in result.reasoning if r.startswith("US 3A090.a"))
+    assert ": no — " in line
+    assert "applies: (not datacenter (datacenter: false) ✓ and TPP < 4800 ✓)" in line
+
+
+def test_reasoning_marks_an_exclusion_undecided_by_a_missing_input() -> None:
+    result = classify(chip(148, 400, datacenter=None), NOV_2023, [Regime.US])
+    match = next(m for m in result.entries if m.entry == "3A090.a")
+    assert match.evaluation is not None
+    assert match.evaluation.excluded is None
+    assert not match.certain
+    line = next(r for r in result.reasoning if r.startswith("US 3A090.a"))
+    assert "possible, inputs missing" in line
+    assert "undecided (inputs missing)" in line
+    assert "datacenter: missing" in line

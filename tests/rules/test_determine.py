@@ -221,3 +221,13 @@ def test_both_regimes_and_bad_requests() -> None:
         determine(load_catalogue().get("H100"), "CN", date(2020, 1, 1), regime="us")
     with pytest.raises(DeterminationError, match="regime: 'uk'"):
         determine(load_catalogue().get("H100"), "CN", date(2026, 1, 1), regime="uk")
+
+
+def test_macau_entered_the_2022_scope_on_2023_01_17() -> None:
+    # 87 FR 62186 named China only; 88 FR 2821 added Macau from 2023-01-17.
+    before = answer("H100", "MO", "2023-01-16")
+    assert before.licence_required is False
+    assert answer("H100", "CN", "2023-01-16").licence_required is True
+    after = answer("H100", "MO", "2023-01-17")
+    assert (after.licence_required, after.policy) == (True, Policy.PRESUMPTION_OF_DENIAL)
+    assert any("88 FR 2821" in c for c in after.citations)

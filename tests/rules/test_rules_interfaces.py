@@ -33,6 +33,15 @@ def test_cli_classify_json() -> None:
     assert data["performance_density"] == pytest.approx(15831.2 / 814)
     assert [m["entry"] for m in data["classification"]] == ["3A090.a"]
     assert data["reasoning"]
+    ev = data["classification"][0]["evaluation"]
+    assert [g["holds"] for g in ev["when"]["any_of"]] == [True, True]
+    assert [c["parameter"] for c in ev["when"]["any_of"][1]["all_of"]] == [
+        "tpp",
+        "performance_density",
+    ]
+    assert ev["unless"]["holds"] is False
+    assert ev["outcome"] is True
+    assert ev["text"] in next(r for r in data["reasoning"] if r.startswith("US 3A090.a"))
 
 
 def test_cli_classify_params_and_errors() -> None:

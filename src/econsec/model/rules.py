@@ -122,6 +122,32 @@ class Missing:
 
 
 @dataclass(frozen=True, slots=True)
+class TestGroup:
+    """Tests that must all hold (one alternative of an entry's ``when`` or ``unless``)."""
+
+    comparisons: tuple[Comparison, ...]
+    #: Three-valued: None when a test rests on a missing value and none failed.
+    holds: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """How an entry's tests came out, with their any-of / all-of structure.
+
+    The entry applies when one ``when`` group holds and no ``unless`` group does
+    (three-valued: an unknown group makes the outcome unknown unless another
+    one decides it).
+    """
+
+    when: tuple[TestGroup, ...]
+    matched: bool | None
+    unless: tuple[TestGroup, ...] = ()
+    #: None when there is no exclusion or it rests on a missing value.
+    excluded: bool | None = False
+    outcome: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EntryMatch:
     """A control-list entry the item falls under (or may fall under)."""
 
@@ -137,6 +163,8 @@ class EntryMatch:
     certain: bool = True
     #: Paragraphs of the source text this entry was checked against.
     paragraphs: tuple[str, ...] = ()
+    #: The tests with their structure (None for declared or derived entries).
+    evaluation: Evaluation | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from econsec.rules import criteria
 from econsec.rules.classify import classify, figures
 from econsec.rules.determine import _regimes, check_date, destination_code, determine
 from econsec.rules.ecfr import destinations
+from econsec.rules.groups import group_history
 from econsec.rules.regimes import eu_rules, us_rules
 
 
@@ -136,11 +137,17 @@ def determine_many(
     for day in days:
         check_date(day, regimes)
     named = _named_codes()
+    history = group_history()
     class_of: dict[tuple[object, ...], int] = {}
     representative: list[str] = []
     country_class = np.empty(len(codes), dtype=np.int32)
     for c, code in enumerate(codes):
-        place = (table.groups[code], code if code in named else None)
+        # Destinations whose membership changed over time get classes of their own.
+        place = (
+            table.groups[code],
+            code if code in named else None,
+            history.for_country(code),
+        )
         if place not in class_of:
             class_of[place] = len(representative)
             representative.append(code)

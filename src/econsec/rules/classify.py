@@ -24,6 +24,7 @@ from datetime import date
 from econsec.model.rules import (
     Classification,
     EntryMatch,
+    Evaluation,
     Item,
     ItemKind,
     Missing,
@@ -121,14 +122,19 @@ _NEEDS = {
 def _evaluate(
     rule: EntryRule, version: EntryVersion, item: Item, values: dict[str, criteria.Value]
 ) -> tuple[bool | None, EntryMatch]:
-    outcome, comparisons = criteria.evaluate(version.when, values)
-    excluded, excl_comparisons = criteria.evaluate(version.unless, values)
+    matched, when = criteria.evaluate_groups(version.when, values)
+    excluded: bool | None
+    excluded, unless = criteria.evaluate_groups(version.unless, values)
+    outcome = matched
     if version.unless:
         # matched ∧ ¬excluded, three-valued
         if outcome is False or excluded is True:
             outcome = False
         elif outcome is None or excluded is None:
             outcome = None
+    comparisons = tuple(c for g in when for c in g.comparisons)
+    excl_comparisons = tuple(c for g in unless for c in g.comparisons)
+    evaluation = Evaluation(when, matched, unless, excluded, outcome)
     match = EntryMatch(
         regime=rule.regime,
         entry=rule.entry,
@@ -138,6 +144,7 @@ def _evaluate(
         comparisons=comparisons + excl_comparisons,
         certain=outcome is True,
         paragraphs=version.paragraphs,
+        evaluation=evaluation,
     )
     return outcome, match
 
@@ -234,7 +241,11 @@ def classify(
     for (regime, entry), (outcome, match) in matches.items():
         found = next((r for r in pending if r.regime is regime and r.entry == entry), None)
         version = found.version_on(on) if found is not None else None
-        tests = "; ".join(c.describe() for c in match.comparisons)
+        tests = (
+            criteria.explain(match.evaluation)
+            if match.evaluation is not None
+            else "; ".join(c.describe() for c in match.comparisons)
+        )
         if outcome is True:
             entries.append(match)
             reasoning.append(

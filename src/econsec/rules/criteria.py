@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from econsec.model.rules import Comparison
+from econsec.model.rules import Comparison, Evaluation, TestGroup
 from econsec.rules.dated import DatedError
 
 #: Parameters a test may name, and what a missing one would change.
@@ -123,3 +123,116 @@ def evaluate(
         comparisons.extend(results)
         outcomes.append(all_of(results))
     return any_of(outcomes), tuple(comparisons)
+
+
+def evaluate_groups(
+    alternatives: Sequence[Sequence[Test]], values: Mapping[str, Value]
+) -> tuple[bool | None, tuple[TestGroup, ...]]:
+    """Like :func:`evaluate`, keeping each all-of group with its outcome."""
+    groups = []
+    for group in alternatives:
+        results = tuple(t.evaluate(values) for t in group)
+        groups.append(TestGroup(results, all_of(results)))
+    return any_of([g.holds for g in groups]), tuple(groups)
+
+
+#: How a parameter is named in explanations.
+LABELS = {
+    "tpp": "TPP",
+    "performance_density": "PD",
+    "memory_bandwidth_density": "memory bandwidth density",
+    "interconnect_gbps": "interconnect GB/s",
+    "datacenter": "datacenter",
+}
+_SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
+_MARK = {True: "✓", False: "✗", None: "? (missing)"}
+
+
+def _num(x: float | bool | str) -> str:
+    if isinstance(x, bool | str):
+        return str(x).lower()
+    if abs(x - round(x)) < 1e-9:
+        return f"{x:.0f}"
+    return f"{x:.2f}".rstrip("0").rstrip(".") if abs(x) >= 0.1 else f"{x:.3g}"
+
+
+def describe(c: Comparison, with_values: bool = True) -> str:
+    """``TPP 15831.2 ≥ 4800 ✓`` (or, without values, ``TPP < 4800``)."""
+    label = LABELS.get(c.parameter, c.parameter)
+    if isinstance(c.threshold, bool):
+        text = label if c.threshold else f"not {label}"
+        if not with_values:
+            return text
+        shown = "missing" if c.value is None else _num(c.value)
+        return f"{text} ({label}: {shown}) {_MARK[c.holds]}"
+    if not with_values:
+        return f"{label} {_SYMBOLS[c.operator]} {_num(c.threshold)}"
+    shown = "" if c.value is None else f" {_num(c.value)}"
+    return f"{label}{shown} {_SYMBOLS[c.operator]} {_num(c.threshold)} {_MARK[c.holds]}"
+
+
+def _groups(groups: Sequence[TestGroup], with_values: bool, seen: set[str]) -> str:
+    """Groups joined by "or", tests by "and"; each value is shown once per line."""
+    parts = []
+    for g in groups:
+        tests = []
+        for c in g.comparisons:
+            text = describe(c, with_values and c.parameter not in seen)
+            if with_values and c.parameter in seen:
+                text += f" {_MARK[c.holds]}"
+            if with_values:
+                seen.add(c.parameter)
+            tests.append(text)
+        parts.append("(" + " and ".join(tests) + ")")
+    return " or ".join(parts)
+
+
+def explain(evaluation: Evaluation) -> str:
+    """One line keeping the any-of / all-of structure and the exclusion.
+
+    ``(TPP 15831.2 ≥ 4800 ✓) or (TPP ≥ 1600 ✓ and PD 19.45 ≥ 5.92 ✓);
+    exclusion (not datacenter and TPP < 4800) does not apply``
+    """
+    seen: set[str] = set()
+    text = _groups(evaluation.when, True, seen)
+    if evaluation.unless:
+        rule = _groups(evaluation.unless, False, seen)
+        label = "exclusions" if len(evaluation.unless) > 1 else "exclusion"
+        if evaluation.excluded is True:
+            hit = [g for g in evaluation.unless if g.holds is True]
+            text += f"; {label} {rule} applies: {_groups(hit, True, seen)}"
+        elif evaluation.excluded is False:
+            text += f"; {label} {rule} does not apply"
+        else:
+            open_ = [g for g in evaluation.unless if g.holds is None]
+            text += f"; {label} {rule} undecided (inputs missing): {_groups(open_, True, seen)}"
+    return text
+
+
+def evaluation_json(evaluation: Evaluation) -> dict[str, object]:
+    """The structured form: any-of groups of all-of tests, for ``when`` and ``unless``."""
+
+    def groups(gs: Sequence[TestGroup]) -> list[dict[str, object]]:
+        return [
+            {
+                "all_of": [
+                    {
+                        "parameter": c.parameter,
+                        "value": c.value,
+                        "operator": c.operator,
+                        "threshold": c.threshold,
+                        "holds": c.holds,
+                    }
+                    for c in g.comparisons
+                ],
+                "holds": g.holds,
+            }
+            for g in gs
+        ]
+
+    return {
+        "when": {"any_of": groups(evaluation.when), "holds": evaluation.matched},
+        "unless": {"any_of": groups(evaluation.unless), "holds": evaluation.excluded},
+        "outcome": evaluation.outcome,
+        "text": explain(evaluation),
+    }

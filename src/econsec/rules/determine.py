@@ -41,6 +41,7 @@ from econsec.model.rules import (
 from econsec.rules import criteria
 from econsec.rules.classify import ClassifyError, classify, figures
 from econsec.rules.ecfr import Destinations, RuleSourceError, destinations
+from econsec.rules.groups import group_history
 from econsec.rules.ownership import load_rules as load_ownership_rules
 from econsec.rules.regimes import Control, EuRules, UsRules, eu_rules, us_rules
 
@@ -130,7 +131,8 @@ def _us(
     end_user: EndUserCheck | None,
     rules: UsRules,
 ) -> RegimeAnswer:
-    groups = dests.groups[code]
+    history = group_history()
+    groups = history.groups_on(code, dests.groups[code], on)
     entries = {m.entry: m.certain for m in cls.entries if m.regime is Regime.US}
     if code == rules.home:
         return RegimeAnswer(
@@ -156,8 +158,13 @@ def _us(
     reasoning.append(
         f"{code} ({dests.names[code]}): Country Groups "
         + (", ".join(sorted(groups)) or "none")
-        + f" ({dests.citation}; group membership as of that text)"
+        + f" on {on} ({dests.citation}; group membership as of that text"
+        + (", adjusted by dated changes)" if groups != dests.groups[code] else ")")
     )
+    caveat = history.caveat(code, on)
+    if caveat is not None:
+        reasoning.append(caveat)
+        citations.extend(c.citation for c in history.for_country(code) if c.effective_from > on)
     if entries:
         reasoning.append(
             "US classification: "

@@ -22,6 +22,7 @@ from econsec.model.rules import Policy
 from econsec.rules.criteria import Test, parse_alternatives
 from econsec.rules.dated import DatedError, Timeline, parse_day, timeline_from_list
 from econsec.rules.entries import load_entries
+from econsec.rules.groups import group_history
 
 US_FILE = "data/us/licensing.yaml"
 EU_FILE = "data/eu/dual_use.yaml"
@@ -436,6 +437,7 @@ def eu_rules() -> EuRules:
 def change_dates(extra: Sequence[date] = ()) -> tuple[date, ...]:
     """Every day on which some encoded rule starts, ends or changes enforcement."""
     days: set[date] = set(us_rules().changes()) | set(eu_rules().changes()) | set(extra)
+    days.update(group_history().dates())
     for rule in load_entries():
         days.update(rule.changes())
     return tuple(sorted(days))

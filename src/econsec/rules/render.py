@@ -14,6 +14,7 @@ from econsec.model.rules import (
     Missing,
     RegimeAnswer,
 )
+from econsec.rules import criteria
 from econsec.rules.batch import AnswerKey
 from econsec.rules.timeline import Alignment, RuleChange, Step
 
@@ -58,6 +59,9 @@ def classification_json(c: Classification) -> dict[str, Any]:
                 "citation": m.citation,
                 "paragraphs": list(m.paragraphs),
                 "comparisons": [_comparison(x) for x in m.comparisons],
+                "evaluation": (
+                    criteria.evaluation_json(m.evaluation) if m.evaluation is not None else None
+                ),
             }
             for m in c.entries
         ],
