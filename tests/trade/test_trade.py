@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 from conftest import TESTS_DATA, shared_file
 from econsec.cli.main import app
 from econsec.store import Workspace
+from econsec.trade.charts import ReportSpec, monthly
 from econsec.trade.indicators import alerts, mirror_gap, yearly
 from econsec.trade.load import load_all, load_file
 from econsec.trade.readers import TradeLoadError
@@ -96,6 +98,32 @@ def test_xlsx_with_changed_layout_names_the_sheet(workspace: Workspace, tmp_path
         load_file(path, workspace)
 
 
+def test_xlsx_bad_cell_names_sheet_row_and_period(workspace: Workspace, tmp_path: Path) -> None:
+    shared_file("hs/harmonized-system-2022.csv")
+    book = Workbook()
+    summary = book.active
+    assert summary is not None
+    summary.title = "Summary"
+    summary.append(["EU trade since 1988 by HS2-4-6 and CN8"])
+    summary.append(["", "Sheet 1", "Processors [85423111]", "EXPORT", "VALUE_IN_EUROS"])
+    data = book.create_sheet("Sheet 1")
+    data.append(["PRODUCT [PRODUCT]", "", "Processors [85423111]"])
+    data.append(["FLOW", "", "EXPORT"])
+    data.append(["INDICATORS", "", "VALUE_IN_EUROS"])
+    data.append(["TIME", "TIME", "2022-01", "2022-02"])
+    data.append(["REPORTER (Labels)", "PARTNER (Labels)"])
+    data.append(["Germany", "Kyrgyzstan", 10.0, ":"])
+    data.append(["France", "Kyrgyzstan", 5.0, "n/a"])
+    path = tmp_path / "badcell.xlsx"
+    book.save(path)
+    with pytest.raises(
+        TradeLoadError, match=r"badcell.xlsx, sheet 'Sheet 1', row 7, field '2022-02 \(column 4\)'"
+    ):
+        load_file(path, workspace)
+    if workspace.exists():  # nothing half-written
+        assert _rows(workspace, "SELECT count(*) FROM trade_flows") == [(0,)]
+
+
 def test_baci_units_and_countries(workspace: Workspace) -> None:
     shared_file("hs/harmonized-system-2022.csv")
     load_file(DATA / "baci" / "BACI_HS22_Y2022_V202401.csv", workspace)
@@ -122,6 +150,7 @@ def findings_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     files = [shared_file(CN8)]
     files += sorted(shared_file(f"{TOTALS}/eu_year_export").glob("*.csv"))
     files.append(shared_file(f"{TOTALS}/national_data_converted/kyrgyz_import_yearly.csv"))
+    files += sorted(shared_file(f"{TOTALS}/kyrgyz_export_eurostat").glob("*.csv"))
     ws = Workspace(tmp_path_factory.mktemp("trade") / "ws")
     load_all(files, ws)
     return ws
@@ -164,6 +193,27 @@ def test_mirror_gap_to_kyrgyzstan_widens(findings_ws: Workspace) -> None:
     assert rows[2023]["ratio"] > 2 * rows[2021]["ratio"]  # type: ignore[operator]
 
 
+def test_monthly_totals_add_up_to_the_annual_file(findings_ws: Workspace) -> None:
+    # EU27 -> KG exports: the twelve monthly files (kyrgyz_export_eurostat) against the
+    # annual file (eu_year_export). Summing without the flow filter adds the imports
+    # (2021: 263 M exports + 74 M imports = the 337 M once reported as a mismatch).
+    sums: dict[tuple[int, bool], float] = {
+        (int(str(r[0])), bool(r[1])): float(str(r[2]))
+        for r in _rows(
+            findings_ws,
+            "SELECT year, month IS NULL, sum(value) FROM trade_flows WHERE product = 'TOTAL' "
+            "AND reporter = 'EU27_2020' AND partner = 'KG' AND flow = 'export' "
+            "AND year BETWEEN 2019 AND 2023 GROUP BY ALL",
+        )
+    }
+    years = sorted({y for y, _ in sums})
+    assert (2021, True) in sums
+    assert (2021, False) in sums
+    for year in years:
+        if (year, True) in sums and (year, False) in sums:
+            assert sums[year, False] == pytest.approx(sums[year, True], rel=1e-6), year
+
+
 def test_alerts_rank_with_contributions(findings_ws: Workspace) -> None:
     with findings_ws.connect(read_only=True) as con:
         found = alerts(con, "trade_flows", "RU", ["AM", "GE", "KG", "KZ", "UZ"], ["chpl:1"])
@@ -192,3 +242,28 @@ def test_indicator_sql_runs_on_a_parquet_relation(findings_ws: Workspace, tmp_pa
         expected = yearly(con, "trade_flows", ["chpl:1"], ["RU"])
     con2 = duckdb.connect()
     assert yearly(con2, f"read_parquet('{out}')", ["chpl:1"], ["RU"]) == expected
+
+
+def test_cli_report_writes_self_contained_html(
+    findings_ws: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ECONSEC_HOME", str(findings_ws.home))
+    out = tmp_path / "report"
+    result = CliRunner().invoke(app, ["trade", "report", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text("utf-8")
+    assert page.count("data:image/png;base64,") == 3
+    assert "src='http" not in page  # no external resources
+    for name in ("monthly", "growth", "mirror"):
+        assert (out / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+    with findings_ws.connect(read_only=True) as con:
+        data = monthly(con, "trade_flows", ReportSpec())
+    # the monthly series behind the chart: Russia's tier-1 months fall, Kyrgyzstan's rise
+    ru = {p: v for p, v in data["RU"].items() if not math.isnan(v)}
+    kg = {p: v for p, v in data["KG"].items() if not math.isnan(v)}
+    assert sum(v for p, v in ru.items() if p.startswith("2022")) < sum(
+        v for p, v in ru.items() if p.startswith("2021")
+    )
+    assert sum(v for p, v in kg.items() if p.startswith("2022")) > sum(
+        v for p, v in kg.items() if p.startswith("2021")
+    )

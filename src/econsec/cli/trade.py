@@ -18,7 +18,8 @@ from rich.table import Table
 from econsec.cli._common import fail
 from econsec.lists._common import LoadError
 from econsec.store import Workspace, WorkspaceError
-from econsec.trade.indicators import alerts, mirror_gap, yearly
+from econsec.trade.charts import ReportSpec, write_report
+from econsec.trade.indicators import alerts, mirror_gap, parse_baseline, partner_totals, yearly
 from econsec.trade.load import default_files, load_all
 
 app = typer.Typer(help="Diversion monitoring on trade statistics.", no_args_is_help=True)
@@ -89,15 +90,9 @@ def indicators_cmd(
                     dict(r) for r in mirror_gap(con, "trade_flows", exporter, importer, margin)
                 ]
             else:
-                data = yearly(con, "trade_flows", _codes(products), _codes(partners))
-                totals: dict[tuple[str, int], list[float]] = {}
-                rows = []
-                for _rep, par, year, value, _n in data:
-                    totals.setdefault((par, year), []).append(value or 0.0)
-                rows += [
-                    {"partner": p, "year": y, "value_eur": sum(v), "reporters": len(v)}
-                    for (p, y), v in sorted(totals.items())
-                ]
+                rows = partner_totals(
+                    yearly(con, "trade_flows", _codes(products), _codes(partners))
+                )
     except (ValueError, WorkspaceError) as exc:
         fail(str(exc))
     _emit(rows, fmt)
@@ -110,15 +105,20 @@ def alerts_cmd(
     products: Annotated[str, typer.Option(help="chpl:1,chpl:2 | HS/CN codes")] = "chpl:1",
     baseline: Annotated[str, typer.Option(help="Year or range, e.g. 2021 or 2019-2021.")] = "2021",
     period: Annotated[int, typer.Option(help="Year compared with the baseline.")] = 2022,
+    controls: Annotated[
+        str | None, typer.Option(help="Control destinations for the DiD (default: rule data).")
+    ] = None,
+    control_products: Annotated[
+        str | None, typer.Option(help="Control products instead (same intermediary).")
+    ] = None,
     limit: Annotated[int, typer.Option(help="Rows shown.")] = 20,
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
     """Rank suspicious reporter → intermediary flows, with the contributions to each score."""
-    start, _, end = baseline.partition("-")
     try:
-        years = tuple(range(int(start), int(end or start) + 1))
-    except ValueError:
-        fail(f"--baseline: {baseline!r} is not a year or a range YYYY-YYYY")
+        years = parse_baseline(baseline)
+    except ValueError as exc:
+        fail(f"--baseline: {exc}")
     try:
         with Workspace().connect(read_only=True) as con:
             found = alerts(
@@ -129,6 +129,8 @@ def alerts_cmd(
                 _codes(products),
                 years,
                 period,
+                controls=_codes(controls) if controls else None,
+                control_products=_codes(control_products) if control_products else None,
             )[:limit]
     except (ValueError, WorkspaceError) as exc:
         fail(str(exc))
@@ -151,6 +153,32 @@ def alerts_cmd(
         for row in rows:
             row["contributions"] = json.dumps(row["contributions"], default=str)
     _emit(rows, fmt)
+
+
+@app.command("report")
+def report_cmd(
+    out: Annotated[Path, typer.Option(help="Folder for the PNGs and report.html.")] = Path(
+        "trade-report"
+    ),
+    target: Annotated[str, typer.Option(help="Sanctioned destination (ISO-2).")] = "RU",
+    intermediaries: Annotated[str, typer.Option(help="ISO-2 list.")] = "AM,GE,KG,KZ,UZ",
+    products: Annotated[str, typer.Option(help="chpl:1,chpl:2 | HS/CN codes")] = "chpl:1",
+    mirror: Annotated[str, typer.Option(help="EXPORTER:IMPORTER")] = "EU27_2020:KG",
+) -> None:
+    """Charts (PNG) and a self-contained HTML report: monthly flows, growth, mirror gap."""
+    exporter, _, importer = mirror.upper().partition(":")
+    spec = ReportSpec(
+        target=target.upper(),
+        intermediaries=tuple(_codes(intermediaries)),
+        products=tuple(_codes(products)),
+        mirror=(exporter, importer),
+    )
+    try:
+        with Workspace().connect(read_only=True) as con:
+            path = write_report(con, "trade_flows", spec, out)
+    except (ValueError, WorkspaceError) as exc:
+        fail(str(exc))
+    console.print(f"report written: {path} (and monthly.png, growth.png, mirror.png)")
 
 
 def _emit(rows: list[dict[str, object]], fmt: Format) -> None:

@@ -23,6 +23,8 @@ from econsec.model.trade import Alert, Contribution
 
 #: Median absolute deviation → standard deviation for normal data (Rousseeuw & Croux 1993).
 MAD_SCALE = 1.4826
+#: Indicators in the risk score, each with a dated weight in ``diversion.yaml``.
+WEIGHTS = ("growth", "substitution", "robust_z", "break_after_sanctions", "did")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,8 @@ class Rules:
     weights: dict[str, float]
     sanction_dates: tuple[tuple[date, str], ...]
     citation: str
+    #: Default control products of the difference-in-differences (same intermediary).
+    control_products: tuple[str, ...]
 
 
 def _dated(entries: list[dict[str, Any]], on: date) -> dict[str, Any]:
@@ -49,23 +53,62 @@ def rules(on: date | None = None) -> Rules:
     weights = _dated(data["risk_weights"], on)
     return Rules(
         freight_margin=float(_dated(data["freight_margin"], on)["value"]),
-        weights={
-            k: float(weights[k])
-            for k in ("growth", "substitution", "robust_z", "break_after_sanctions")
-        },
+        weights={k: float(weights[k]) for k in WEIGHTS},
         sanction_dates=tuple((d["date"], d["label"]) for d in data["sanction_dates"]),
         citation=str(weights["citation"]),
+        control_products=tuple(str(c) for c in _dated(data["control_products"], on)["products"]),
     )
 
 
+def parse_baseline(text: str) -> tuple[int, ...]:
+    """``2021`` or ``2019-2021`` → the baseline years."""
+    start, _, end = text.partition("-")
+    try:
+        years = tuple(range(int(start), int(end or start) + 1))
+    except ValueError:
+        raise ValueError(f"baseline {text!r}: expected a year or a range YYYY-YYYY") from None
+    if not years:
+        raise ValueError(f"baseline {text!r}: empty range")
+    return years
+
+
+def partner_totals(
+    data: list[tuple[str, str, int, float, int]],
+) -> list[dict[str, object]]:
+    """Sum :func:`yearly` rows over reporters: one row per (partner, year)."""
+    totals: dict[tuple[str, int], list[float]] = {}
+    for _rep, par, year, value, _n in data:
+        totals.setdefault((par, year), []).append(value or 0.0)
+    return [
+        {"partner": p, "year": y, "value_eur": sum(v), "reporters": len(v)}
+        for (p, y), v in sorted(totals.items())
+    ]
+
+
+def did(
+    treated_base: float, treated_now: float, control_base: float, control_now: float
+) -> float | None:
+    """Difference-in-differences of log values (docs/trade.md).
+
+    DiD = ln(X_t,now ÷ X_t,base) − ln(X_c,now ÷ X_c,base): the treated flow's growth
+    beyond the control flow's growth over the same years; None when any is ≤ 0.
+    """
+    if min(treated_base, treated_now, control_base, control_now) <= 0:
+        return None
+    return math.log(treated_now / treated_base) - math.log(control_now / control_base)
+
+
 def product_filter(products: list[str]) -> tuple[str, list[object]]:
-    """SQL condition for ``chpl:1``, ``chpl:3.A``, HS prefixes (``854231``) or ``TOTAL``."""
+    """SQL condition for ``chpl:1``, ``chpl:3.A``, HS prefixes (``854231``), ``TOTAL``,
+    or ``nonchpl`` (CN8 goods on no CHPL tier)."""
     parts: list[str] = []
     params: list[object] = []
     for item in products:
         if item.lower().startswith("chpl:"):
             parts.append("(chpl_tier = ? AND level = 8)")
             params.append(item.split(":", 1)[1])
+        elif item.lower() == "nonchpl":
+            parts.append("(chpl_tier IS NULL AND level = 8)")
         elif item.upper() == "TOTAL":
             parts.append("(product = 'TOTAL')")
         elif item.isdigit():
@@ -173,12 +216,27 @@ def alerts(
     products: list[str],
     baseline: tuple[int, ...] = (2021,),
     period: int = 2022,
+    controls: list[str] | None = None,
+    control_products: list[str] | None = None,
 ) -> list[Alert]:
-    """Rank reporter → intermediary flows by a composite risk score with contributions."""
+    """Rank reporter → intermediary flows by a composite risk score with contributions.
+
+    The difference-in-differences compares each flow with the same reporter's
+    exports of the same products to the destinations ``controls`` or, without
+    them, with its exports of ``control_products`` (default: the dated rule
+    data, CN8 goods on no CHPL tier) to the same intermediary.
+    """
     r = rules(date(period, 12, 31))
     partners = [target, *intermediaries]
-    data = yearly(con, relation, products, partners)
+    control_dest = [c for c in (controls or []) if c not in (target, *intermediaries)]
+    # control destinations given: they are the control; else control products
+    control_products = None if control_dest else (control_products or list(r.control_products))
+    data = yearly(con, relation, products, [*partners, *control_dest])
     values: dict[tuple[str, str, int], float] = {(a, b, y): v or 0.0 for a, b, y, v, _ in data}
+    control_values: dict[tuple[str, str, int], float] = {}
+    if control_products:
+        for rep_c, par_c, y_c, v_c, _ in yearly(con, relation, control_products, intermediaries):
+            control_values[rep_c, par_c, y_c] = v_c or 0.0
     stats = series_stats(con, relation, products, partners)
     sanction = r.sanction_dates[0][0].strftime("%Y-%m")
     reporters = sorted({a for a, _, _ in values})
@@ -202,6 +260,18 @@ def alerts(
             zmax, brk = stats.get((rep, p), (None, None))
             z_signal = min(1.0, max(0.0, (zmax or 0.0) / 5.0))
             b_signal = 1.0 if brk is not None and brk >= sanction else 0.0
+            if control_products:
+                c_base = sum(control_values.get((rep, p, y), 0.0) for y in baseline)
+                c_base /= len(baseline)
+                c_now = control_values.get((rep, p, period), 0.0)
+                c_label = f"{','.join(control_products)} to {p}"
+            else:
+                c_base = sum(base(c) for c in control_dest)
+                c_now = sum(values.get((rep, c, period), 0.0) for c in control_dest)
+                c_label = f"{label} to {','.join(control_dest)}"
+            d_value = did(b, v, c_base, c_now)
+            # signal: the log10 of (treated growth ÷ control growth), capped to [0, 1]
+            d_signal = 0.0 if d_value is None else min(1.0, max(0.0, d_value / math.log(10)))
             w = r.weights
             contributions = (
                 Contribution(
@@ -234,6 +304,15 @@ def alerts(
                     w["break_after_sanctions"] * b_signal,
                     f"mean-shift break at {brk} (sanctions from {sanction})",
                 ),
+                Contribution(
+                    "did",
+                    d_value,
+                    w["did"],
+                    w["did"] * d_signal,
+                    f"ln growth {b:,.0f}→{v:,.0f} minus ln growth of control "
+                    f"({c_label}) {c_base:,.0f}→{c_now:,.0f}"
+                    + ("" if d_value is not None else ": not computable (a zero value)"),
+                ),
             )
             out.append(
                 Alert(
@@ -249,3 +328,59 @@ def alerts(
             )
     out.sort(key=lambda a: (-a.score, -(a.period_value or 0.0)))
     return out
+
+
+#: Relative SSE differences below this are ties, broken by the earlier month, so that
+#: two correct implementations (SQL, pandas) pick the same break month.
+BREAK_TIE = 1e-9
+#: More months than any series has: (rounded SSE) × MAX_MONTHS + t orders by SSE, then month.
+MAX_MONTHS = 4096
+
+
+def all_series_sql(relation: str, baseline: tuple[int, ...], period: int) -> str:
+    """SQL for every indicator of every monthly series (reporter, partner, product, flow).
+
+    One row per series: baseline and period values (growth = period ÷ baseline
+    average), the max robust z of month-on-month changes, and the break month
+    (single mean shift; ties within :data:`BREAK_TIE` of the total sum of squares
+    go to the earlier month; no break for a constant series). Plain SQL over any
+    relation, so it runs unchanged on the workspace table or on a Parquet file
+    far larger than memory.
+    """
+    years = ", ".join(str(int(y)) for y in baseline)
+    return f"""
+        WITH m AS (SELECT reporter, partner, product, flow, period, year,
+                          coalesce(value, 0) AS v
+                   FROM {relation} WHERE month IS NOT NULL),
+        d AS (SELECT *, v - lag(v) OVER w AS dv, lead(period) OVER w AS next_period,
+                     row_number() OVER w AS t,
+                     count(*) OVER p AS n,
+                     sum(v) OVER w AS cs, sum(v * v) OVER w AS cs2,
+                     sum(v) OVER p AS tot, sum(v * v) OVER p AS tot2
+              FROM m
+              WINDOW p AS (PARTITION BY reporter, partner, product, flow),
+                     w AS (PARTITION BY reporter, partner, product, flow ORDER BY period)),
+        s AS (SELECT reporter, partner, product, flow,
+                     list_sort(list(dv) FILTER (WHERE dv IS NOT NULL)) AS dvs, max(dv) AS max_dv,
+                     sum(v) FILTER (WHERE year IN ({years})) / {len(baseline)} AS base,
+                     sum(v) FILTER (WHERE year = {int(period)}) AS now,
+                     arg_min(next_period,
+                             round(((cs2 - cs * cs / t)
+                                    + ((tot2 - cs2) - (tot - cs) * (tot - cs) / (n - t)))
+                                   / (tot2 - tot * tot / n) / {BREAK_TIE}) * {MAX_MONTHS} + t)
+                       FILTER (WHERE t >= 2 AND t < n AND tot2 - tot * tot / n > {BREAK_TIE} * tot2)
+                       AS break_month
+              FROM d GROUP BY ALL),
+        -- median and MAD from the sorted changes (holistic aggregates are slow on
+        -- many groups): the middle element, or the mean of the two middle ones
+        md AS (SELECT *, (dvs[(len(dvs) + 1) // 2] + dvs[(len(dvs) + 2) // 2]) / 2 AS med
+               FROM s),
+        ad AS (SELECT *, list_sort(list_transform(dvs, lambda x: abs(x - med))) AS ads FROM md),
+        mm AS (SELECT *, (ads[(len(ads) + 1) // 2] + ads[(len(ads) + 2) // 2]) / 2 AS mad
+               FROM ad)
+        SELECT reporter, partner, product, flow, base, now,
+               now / nullif(base, 0) AS growth,
+               CASE WHEN mad > 0 THEN (max_dv - med) / ({MAD_SCALE} * mad) END AS zmax,
+               break_month
+        FROM mm
+    """

@@ -168,17 +168,26 @@ def _drop_duplicates(
 ) -> tuple[pa.Table, list[LoadWarning]]:
     con.register("_incoming", table)
     try:
-        clash_rows = con.execute(
+        # one join against the (large) flows table; the clash and duplicate checks
+        # then read the (usually empty) matches
+        con.execute(
             """
-            SELECT n.ref_sheet, n.ref_row, n.value || ' ' || n.currency,
-                   o.value || ' ' || o.currency, s.path, o.ref_sheet, o.ref_row,
+            CREATE OR REPLACE TEMP TABLE _matches AS
+            SELECT n.ref_sheet, n.ref_row, n.value AS nv, n.currency AS nc,
+                   o.value AS ov, o.currency AS oc, o.source_id,
+                   o.ref_sheet AS osheet, o.ref_row AS orow,
                    n.reporter, n.partner, n.product, n.flow, n.period
             FROM _incoming n
             JOIN trade_flows o USING (reporter, partner, product, flow, period)
-            JOIN trade_sources s ON s.source_id = o.source_id
-            WHERE (n.value IS NULL) <> (o.value IS NULL) OR abs(n.value - o.value) > ?
-               OR n.currency <> o.currency
-            ORDER BY n.ref_row LIMIT 1
+            """
+        )
+        clash_rows = con.execute(
+            """
+            SELECT m.ref_sheet, m.ref_row, m.nv || ' ' || m.nc, m.ov || ' ' || m.oc, s.path,
+                   m.osheet, m.orow, m.reporter, m.partner, m.product, m.flow, m.period
+            FROM _matches m JOIN trade_sources s ON s.source_id = m.source_id
+            WHERE (m.nv IS NULL) <> (m.ov IS NULL) OR abs(m.nv - m.ov) > ? OR m.nc <> m.oc
+            ORDER BY m.ref_row LIMIT 1
             """,
             [SAME_VALUE_TOLERANCE],
         ).fetchall()
@@ -195,10 +204,8 @@ def _drop_duplicates(
             )
         dup_rows = con.execute(
             """
-            SELECT count(*), min(n.ref_row), any_value(s.path)
-            FROM _incoming n
-            JOIN trade_flows o USING (reporter, partner, product, flow, period)
-            JOIN trade_sources s ON s.source_id = o.source_id
+            SELECT count(*), min(m.ref_row), any_value(s.path)
+            FROM _matches m JOIN trade_sources s ON s.source_id = m.source_id
             """
         ).fetchall()
         dup = dup_rows[0] if dup_rows else None
@@ -212,6 +219,7 @@ def _drop_duplicates(
         ).to_arrow_table()
     finally:
         con.unregister("_incoming")
+        con.execute("DROP TABLE IF EXISTS _matches")
     warning = LoadWarning(
         ref,
         None,

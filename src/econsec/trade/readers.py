@@ -24,6 +24,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
 
 from econsec.lists._common import LoadError
 from econsec.model.trade import LoadWarning
@@ -240,6 +243,9 @@ def _read_sheet(
         raise TradeLoadError(ref, sheet, r_time + 1, "TIME", "duplicated periods")
     width = len(periods)
     seen: dict[tuple[str, str], int] = {}
+    reporters: list[str] = []
+    partners: list[str] = []
+    cells: list[object] = []
     for i in range(r_head + 1, len(rows)):
         row = rows[i]
         first = str(row[0]).strip() if row else ""
@@ -258,33 +264,65 @@ def _read_sheet(
                 f"{reporter}→{partner} duplicates row {seen[reporter, partner]}",
             )
         seen[reporter, partner] = i + 1
-        values: list[object] = []
-        for col, cell in enumerate(row[2 : 2 + width], start=3):
-            if isinstance(cell, float | int):
-                values.append(float(cell))
-            elif str(cell).strip() == ":":
-                values.append(None)
-            else:
-                raise TradeLoadError(
-                    ref,
-                    sheet,
-                    i + 1,
-                    f"{periods[col - 3][0]} (column {col})",
-                    f"{cell!r} is neither a number nor ':'",
-                )
-        if len(values) != width:
+        reporters.append(reporter)
+        partners.append(partner)
+        cells.extend(row[2 : 2 + width])
+        if len(cells) != len(reporters) * width:
+            _cell_values(list(row[2 : 2 + width]), [i + 1], periods, ref, sheet)  # bad cell?
             raise TradeLoadError(ref, sheet, i + 1, "TIME", "row shorter than the TIME header")
-        out.add_block(
-            constant | {"reporter": reporter, "partner": partner, "ref_row": i + 1},
-            {
-                "period": [p[0] for p in periods],
-                "year": [p[1] for p in periods],
-                "month": [p[2] for p in periods],
-                "value": values,
-            },
-        )
+    if reporters:
+        ref_rows = list(seen.values())
+        n = len(reporters)
+        varying: dict[str, list[Any]] = {
+            "reporter": [r for r in reporters for _ in range(width)],
+            "partner": [p for p in partners for _ in range(width)],
+            "ref_row": [r for r in ref_rows for _ in range(width)],
+            "period": [p[0] for p in periods] * n,
+            "year": [p[1] for p in periods] * n,
+            "month": [p[2] for p in periods] * n,
+            "value": _cell_values(cells, ref_rows, periods, ref, sheet),
+        }
+        out.add_block(constant, varying)
     if not seen and not out.warnings:
         raise TradeLoadError(ref, sheet, r_head + 2, "REPORTER", "no data rows")
+
+
+def _cell_values(
+    cells: list[object],
+    ref_rows: list[int],
+    periods: list[tuple[str, int, int]],
+    ref: str,
+    sheet: str,
+) -> list[object]:
+    """Numbers as floats and ``:`` as None, row-major; anything else names its cell.
+
+    Fast path: one columnar conversion; only a failing block is walked cell by
+    cell to name the row and the period column of the bad value.
+    """
+    try:
+        fast: list[object] = pa.array(
+            [None if c == ":" else c for c in cells], pa.float64()
+        ).to_pylist()
+        return fast
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    width = len(periods)
+    values: list[object] = []
+    for k, cell in enumerate(cells):
+        if isinstance(cell, float | int):
+            values.append(float(cell))
+        elif str(cell).strip() == ":":
+            values.append(None)
+        else:
+            col = k % width
+            raise TradeLoadError(
+                ref,
+                sheet,
+                ref_rows[k // width],
+                f"{periods[col][0]} (column {col + 3})",
+                f"{cell!r} is neither a number nor ':'",
+            )
+    return values
 
 
 # -- Comext relational view CSV (and national files in that layout) --------------------
