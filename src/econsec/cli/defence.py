@@ -42,6 +42,9 @@ def shares_cmd(
         Path | None, typer.Option(help="Register CSV (default ../shared/data/defence/…).")
     ] = None,
     systems: Annotated[int, typer.Option(help="Systems listed per period in text output.")] = 10,
+    chart: Annotated[
+        Path | None, typer.Option(help="Also write supplier-share bars to this PNG file.")
+    ] = None,
     format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = (
         OutputFormat.text
     ),
@@ -60,6 +63,10 @@ def shares_cmd(
         )
     except (DefenceDataError, ValueError) as exc:
         fail(str(exc))
+    if chart is not None:
+        from econsec.scenario.charts import supplier_bars  # noqa: PLC0415 (matplotlib is slow)
+
+        chart.write_bytes(supplier_bars(result))
     if format is OutputFormat.json:
         typer.echo(json.dumps(asdict(result), ensure_ascii=False, indent=2))
         return
