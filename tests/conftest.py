@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from econsec.exchange.service import Exchange
 from econsec.lists.load import default_targets, load
 from econsec.screening.screen import Screener
 from econsec.settings import data_dir
@@ -83,3 +84,9 @@ def table_rows(workspace: Workspace) -> tuple[int, int]:
     assert versions is not None
     assert parties is not None
     return versions[0], parties[0]
+
+
+@pytest.fixture
+def exchange(tmp_path: Path) -> Exchange:
+    """A fresh exchange database (Alembic-migrated SQLite, WAL) per test."""
+    return Exchange.open(tmp_path / "exchange.sqlite")

@@ -1,0 +1,204 @@
+"""The exchange's HTTP API (``econsec exchange serve``): thin FastAPI routes.
+
+Bearer-token authentication; every error is ``{"detail": "<field>: <why>"}``
+with a precise 4xx status, and every refused attempt is in the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from econsec import __version__
+from econsec.exchange.access import Principal
+from econsec.exchange.db import Marking, Scope
+from econsec.exchange.service import DenialInput, Exchange, ExchangeError
+
+_ENTRY = r"^[0-9][A-E][0-9]{3}(\.[a-z0-9]+)*$"
+
+
+class DenialIn(BaseModel):
+    """A denial notification to share (unknown fields are refused)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: str = Field(min_length=1, max_length=200, description="Issuer's own reference.")
+    decision_date: dt.date = Field(description="Day the licence was denied (ISO date).")
+    control_entries: list[Annotated[str, Field(pattern=_ENTRY)]] = Field(
+        min_length=1, description="Control list entries (EU Annex I / CCL ECCN), e.g. 3A090."
+    )
+    item: str = Field(min_length=1)
+    consignee: str = Field(min_length=1)
+    end_user: str = Field(min_length=1)
+    destination: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2.")
+    reason: str = Field(min_length=1, description="Reason or criterion for the denial.")
+    marking: Marking = Field(description="TLP 2.0 marking.")
+    sharing_group: int | None = None
+    recipients: list[int] = Field(default_factory=list, description="RED: named user ids.")
+    excluded_orgs: list[int] = Field(
+        default_factory=list, description="Organisations never to see it (deny beats allow)."
+    )
+
+
+class MarkingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    marking: Marking
+
+
+class RenewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    on: dt.date = Field(description="Day of the review that renews the denial.")
+
+
+class DenialOut(BaseModel):
+    id: str
+    originator_org_id: int
+    marking: str
+    sharing_group: int | None
+    reference: str
+    decision_date: dt.date
+    control_entries: list[str]
+    item: str
+    consignee: str
+    end_user: str
+    destination: str
+    reason: str
+    expires_on: dt.date
+    review_status: str
+    in_force: bool
+    explanation: str
+
+
+class DenialPage(BaseModel):
+    total: int
+    items: list[DenialOut]
+
+
+def _token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _auth(scope: Scope, action: str) -> Any:
+    def dependency(request: Request) -> Principal:
+        exchange: Exchange = request.app.state.exchange
+        principal = exchange.authenticate(_token(request), scope, action)
+        request.state.principal = principal
+        return principal
+
+    return Depends(dependency)
+
+
+Creator = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "denial.create")]
+Lister = Annotated[Principal, _auth(Scope.DENIALS_READ, "denial.list")]
+Reader = Annotated[Principal, _auth(Scope.DENIALS_READ, "denial.read")]
+Marker = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "denial.marking")]
+Renewer = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "denial.renew")]
+Auditor = Annotated[Principal, _auth(Scope.AUDIT_READ, "audit.read")]
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) or "body"
+
+
+def create_exchange_app(exchange: Exchange) -> FastAPI:
+    app = FastAPI(
+        title="econsec exchange",
+        version=__version__,
+        description="Denial notifications shared between partners under TLP 2.0, "
+        "with access control in every query and a hash-chained audit log.",
+    )
+    app.state.exchange = exchange
+
+    @app.exception_handler(ExchangeError)
+    async def exchange_error(_request: Request, exc: ExchangeError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first: dict[str, Any] = dict(errors[0]) if errors else {"loc": (), "msg": "invalid"}
+        message = f"{_location(first.get('loc', ()))}: {first.get('msg', 'invalid')}"
+        if first.get("type") == "json_invalid":
+            message = f"body: malformed JSON ({first.get('ctx', {}).get('error', 'invalid')})"
+        principal = getattr(request.state, "principal", None)
+        action = f"{request.method} {request.url.path}"
+        exchange.audit_refusal(principal, action, message)
+        return JSONResponse({"detail": message}, status_code=422)
+
+    @app.post("/v1/denials", response_model=DenialOut, status_code=201, tags=["denials"])
+    def create_denial(body: DenialIn, principal: Creator) -> dict[str, Any]:
+        """Notify a denial to the partners its marking allows."""
+        return exchange.create_denial(
+            principal,
+            DenialInput(
+                reference=body.reference,
+                decision_date=body.decision_date,
+                control_entries=tuple(body.control_entries),
+                item=body.item,
+                consignee=body.consignee,
+                end_user=body.end_user,
+                destination=body.destination,
+                reason=body.reason,
+                marking=body.marking,
+                sharing_group=body.sharing_group,
+                recipients=tuple(body.recipients),
+                excluded_orgs=tuple(body.excluded_orgs),
+            ),
+        )
+
+    @app.get("/v1/denials", response_model=DenialPage, tags=["denials"])
+    def list_denials(
+        principal: Lister,
+        destination: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> dict[str, Any]:
+        """The denials the caller may see (the total counts only those)."""
+        total, items = exchange.list_denials(principal, destination, limit, offset)
+        return {"total": total, "items": items}
+
+    @app.get("/v1/denials/{denial_id}", response_model=DenialOut, tags=["denials"])
+    def get_denial(denial_id: str, principal: Reader) -> dict[str, Any]:
+        """One denial; 404 alike for one that does not exist and one not visible."""
+        return exchange.get_denial(principal, denial_id)
+
+    @app.patch("/v1/denials/{denial_id}/marking", response_model=DenialOut, tags=["denials"])
+    def change_marking(
+        denial_id: str,
+        body: MarkingIn,
+        principal: Marker,
+    ) -> dict[str, Any]:
+        """Raise or lower the marking (originator organisation only)."""
+        return exchange.change_marking(principal, denial_id, body.marking)
+
+    @app.post("/v1/denials/{denial_id}/renew", response_model=DenialOut, tags=["denials"])
+    def renew(
+        denial_id: str,
+        body: RenewIn,
+        principal: Renewer,
+    ) -> dict[str, Any]:
+        """Renew a denial on review (originator organisation only)."""
+        return exchange.renew(principal, denial_id, body.on)
+
+    @app.get("/v1/audit", tags=["audit"])
+    def audit_log(
+        principal: Auditor,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> list[dict[str, Any]]:
+        """The audit log of the caller's own organisation (auditors and admins)."""
+        return exchange.audit_log(principal, limit, offset)
+
+    @app.get("/healthz", tags=["meta"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

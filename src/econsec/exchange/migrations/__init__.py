@@ -1,0 +1,1 @@
+"""Alembic migrations of the exchange database (run by econsec.exchange.db.migrate)."""

@@ -1,0 +1,538 @@
+"""The exchange's business logic: partners, tokens and denial notifications.
+
+Every read goes through :func:`econsec.exchange.access.visible_filter`; every
+write, every refused attempt and every read of an AMBER/AMBER+STRICT/RED record
+is written to the audit log. A refused write leaves nothing behind but its
+audit entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from econsec.exchange import audit
+from econsec.exchange.access import Principal, visible_filter
+from econsec.exchange.db import (
+    ROLE_SCOPES,
+    ApiToken,
+    AuditEntry,
+    Denial,
+    GroupMember,
+    Marking,
+    Organisation,
+    RecordExclusion,
+    RecordRecipient,
+    ReviewStatus,
+    Role,
+    Scope,
+    SharingGroup,
+    User,
+    database_url,
+    make_engine,
+    migrate,
+)
+from econsec.exchange.rules import expiry, review_rule
+
+#: Reads of records with these markings are audited.
+AUDITED_READS = frozenset({Marking.AMBER, Marking.AMBER_STRICT, Marking.RED})
+
+
+class ExchangeError(Exception):
+    """A refused request; ``status`` is the HTTP status the API answers with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class DenialInput:
+    """A validated denial notification as submitted (see api schema DenialIn)."""
+
+    reference: str
+    decision_date: dt.date
+    control_entries: tuple[str, ...]
+    item: str
+    consignee: str
+    end_user: str
+    destination: str
+    reason: str
+    marking: Marking
+    sharing_group: int | None = None
+    recipients: tuple[int, ...] = ()
+    excluded_orgs: tuple[int, ...] = ()
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """SQLite hands datetimes back naive; they were stored in UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+class Exchange:
+    """One exchange database (SQLite by default) and the operations on it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # Audit appends read the last hash then insert: one writer at a time.
+        self._write_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: Path) -> Exchange:
+        """Open (creating and migrating if needed) the SQLite exchange at ``path``."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(database_url(path))
+        migrate(engine)
+        return cls(engine)
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with self._write_lock, self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with self._sessions() as session:
+            yield session
+
+    def audit_refusal(
+        self,
+        principal: Principal | None,
+        action: str,
+        message: str,
+        record_id: str | None = None,
+    ) -> None:
+        """Record a refused attempt in its own transaction (nothing else is written)."""
+        with self._write() as session:
+            audit.append(
+                session,
+                action=action,
+                outcome="refused",
+                org_id=principal.org_id if principal else None,
+                user_id=principal.user_id if principal else None,
+                record_id=record_id,
+                detail={"reason": message},
+            )
+
+    def _refuse(
+        self,
+        principal: Principal | None,
+        action: str,
+        status: int,
+        message: str,
+        record_id: str | None = None,
+    ) -> ExchangeError:
+        self.audit_refusal(principal, action, message, record_id)
+        return ExchangeError(status, message)
+
+    # -- administration (CLI) ---------------------------------------------------------
+
+    def add_organisation(self, name: str, country: str) -> int:
+        if len(country) != 2 or not country.isalpha() or not country.isupper():
+            raise ExchangeError(422, f"country: {country!r} is not an ISO 3166 alpha-2 code")
+        with self._write() as session:
+            if session.scalar(select(Organisation.id).where(Organisation.name == name)):
+                raise ExchangeError(409, f"name: organisation {name!r} already exists")
+            org = Organisation(name=name, country=country)
+            session.add(org)
+            session.flush()
+            audit.append(
+                session,
+                action="org.create",
+                outcome="ok",
+                org_id=org.id,
+                detail={"name": name, "country": country},
+            )
+            return org.id
+
+    def add_user(self, org_id: int, name: str, role: Role) -> int:
+        with self._write() as session:
+            if session.get(Organisation, org_id) is None:
+                raise ExchangeError(404, f"org_id: no organisation {org_id}")
+            if session.scalar(select(User.id).where(User.name == name)):
+                raise ExchangeError(409, f"name: user {name!r} already exists")
+            user = User(org_id=org_id, name=name, role=role.value)
+            session.add(user)
+            session.flush()
+            audit.append(
+                session,
+                action="user.create",
+                outcome="ok",
+                org_id=org_id,
+                user_id=user.id,
+                detail={"name": name, "role": role.value},
+            )
+            return user.id
+
+    def add_group(self, name: str, org_ids: Sequence[int]) -> int:
+        with self._write() as session:
+            for org_id in org_ids:
+                if session.get(Organisation, org_id) is None:
+                    raise ExchangeError(404, f"org_id: no organisation {org_id}")
+            group = SharingGroup(name=name)
+            session.add(group)
+            session.flush()
+            session.add_all(GroupMember(group_id=group.id, org_id=o) for o in set(org_ids))
+            audit.append(
+                session,
+                action="group.create",
+                outcome="ok",
+                detail={"group": group.id, "name": name, "orgs": sorted(set(org_ids))},
+            )
+            return group.id
+
+    def issue_token(
+        self, user_id: int, scopes: Sequence[Scope] | None = None, days: int = 90
+    ) -> str:
+        """A new API token for ``user_id``; only its sha256 is stored."""
+        with self._write() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise ExchangeError(404, f"user_id: no user {user_id}")
+            allowed = ROLE_SCOPES[Role(user.role)]
+            wanted = frozenset(scopes) if scopes is not None else allowed
+            extra = sorted(s.value for s in wanted - allowed)
+            if extra:
+                raise ExchangeError(
+                    422, f"scopes: role {user.role} may not hold {', '.join(extra)}"
+                )
+            token = "ecx_" + secrets.token_urlsafe(32)
+            now = _now()
+            session.add(
+                ApiToken(
+                    user_id=user_id,
+                    token_hash=hash_token(token),
+                    scopes=" ".join(sorted(s.value for s in wanted)),
+                    created_at=now,
+                    expires_at=now + dt.timedelta(days=days),
+                    revoked=0,
+                )
+            )
+            audit.append(
+                session,
+                action="token.issue",
+                outcome="ok",
+                org_id=user.org_id,
+                user_id=user_id,
+                detail={"scopes": sorted(s.value for s in wanted), "days": days},
+            )
+            return token
+
+    # -- authentication ---------------------------------------------------------------
+
+    def authenticate(self, token: str | None, scope: Scope, action: str) -> Principal:
+        """The principal holding ``token`` if it is valid and carries ``scope``."""
+        if not token:
+            raise self._refuse(None, action, 401, "authorization: bearer token missing")
+        with self._read() as session:
+            row = session.execute(
+                select(ApiToken, User)
+                .join(User, User.id == ApiToken.user_id)
+                .where(ApiToken.token_hash == hash_token(token))
+            ).first()
+        if row is None:
+            raise self._refuse(None, action, 401, "authorization: unknown token")
+        tok, user = row
+        principal = Principal(user.id, user.org_id, user.role, frozenset(tok.scopes.split()))
+        if tok.revoked:
+            raise self._refuse(principal, action, 401, "authorization: token revoked")
+        if _aware(tok.expires_at) <= _now():
+            raise self._refuse(
+                principal, action, 401, f"authorization: token expired at {tok.expires_at}"
+            )
+        if scope.value not in principal.scopes:
+            raise self._refuse(
+                principal, action, 403, f"authorization: token lacks scope {scope.value}"
+            )
+        return principal
+
+    # -- denials ----------------------------------------------------------------------
+
+    def create_denial(self, principal: Principal, data: DenialInput) -> dict[str, Any]:
+        action = "denial.create"
+        with self._write() as session:
+            problem = self._check_audience(session, principal, data)
+            if problem is None:
+                until, why = expiry(data.decision_date)
+                now = _now()
+                denial = Denial(
+                    id=str(uuid.uuid4()),
+                    originator_org_id=principal.org_id,
+                    author_user_id=principal.user_id,
+                    marking=data.marking.value,
+                    sharing_group_id=data.sharing_group,
+                    reference=data.reference,
+                    decision_date=data.decision_date,
+                    control_entries=" ".join(data.control_entries),
+                    item=data.item,
+                    consignee=data.consignee,
+                    end_user=data.end_user,
+                    destination=data.destination,
+                    reason=data.reason,
+                    expires_on=until,
+                    review_status=ReviewStatus.IN_FORCE.value,
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(denial)
+                session.flush()
+                session.add_all(
+                    RecordRecipient(record_id=denial.id, user_id=u) for u in set(data.recipients)
+                )
+                session.add_all(
+                    RecordExclusion(record_id=denial.id, org_id=o) for o in set(data.excluded_orgs)
+                )
+                audit.append(
+                    session,
+                    action=action,
+                    outcome="ok",
+                    org_id=principal.org_id,
+                    user_id=principal.user_id,
+                    record_id=denial.id,
+                    detail={"marking": denial.marking, "expiry": why},
+                )
+                return self._json(session, denial)
+        raise self._refuse(principal, action, 422, problem)
+
+    @staticmethod
+    def _check_audience(session: Session, principal: Principal, data: DenialInput) -> str | None:
+        """Why the audience of a new record is invalid, or None."""
+        if data.sharing_group is not None:
+            member = session.get(GroupMember, (data.sharing_group, principal.org_id))
+            if member is None:
+                return (
+                    f"sharing_group: {data.sharing_group} is not a sharing group "
+                    "of your organisation"
+                )
+        if data.marking is Marking.RED and not data.recipients:
+            return "recipients: a RED record needs at least one named recipient"
+        if data.recipients and data.marking is not Marking.RED:
+            return "recipients: named recipients are only for RED records"
+        for i, user_id in enumerate(data.recipients):
+            if session.get(User, user_id) is None:
+                return f"recipients[{i}]: no user {user_id}"
+        for i, org_id in enumerate(data.excluded_orgs):
+            if org_id == principal.org_id:
+                return f"excluded_orgs[{i}]: an organisation cannot exclude itself"
+            if session.get(Organisation, org_id) is None:
+                return f"excluded_orgs[{i}]: no organisation {org_id}"
+        return None
+
+    def count_denials(self, principal: Principal, destination: str | None = None) -> int:
+        query = select(func.count()).select_from(Denial).where(visible_filter(principal))
+        if destination:
+            query = query.where(Denial.destination == destination)
+        with self._read() as session:
+            return int(session.scalar(query) or 0)
+
+    def list_denials(
+        self,
+        principal: Principal,
+        destination: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """The total visible and one page of denials, newest decision first."""
+        query = select(Denial).where(visible_filter(principal))
+        if destination:
+            query = query.where(Denial.destination == destination)
+        query = query.order_by(Denial.decision_date.desc(), Denial.id).limit(limit).offset(offset)
+        total = self.count_denials(principal, destination)
+        with self._read() as session:
+            items = [self._json(session, d) for d in session.scalars(query)]
+        audited = [i["id"] for i in items if Marking(i["marking"]) in AUDITED_READS]
+        if audited:
+            with self._write() as session:
+                audit.append(
+                    session,
+                    action="denial.list",
+                    outcome="ok",
+                    org_id=principal.org_id,
+                    user_id=principal.user_id,
+                    detail={"records": audited},
+                )
+        return total, items
+
+    def get_denial(self, principal: Principal, denial_id: str) -> dict[str, Any]:
+        with self._read() as session:
+            denial = self._visible(session, principal, denial_id)
+            item = None if denial is None else self._json(session, denial)
+        if item is None:
+            # The same answer whether it does not exist or is not visible.
+            raise self._refuse(
+                principal, "denial.read", 404, f"id: no denial {denial_id}", denial_id
+            )
+        if Marking(item["marking"]) in AUDITED_READS:
+            with self._write() as session:
+                audit.append(
+                    session,
+                    action="denial.read",
+                    outcome="ok",
+                    org_id=principal.org_id,
+                    user_id=principal.user_id,
+                    record_id=denial_id,
+                    detail={"marking": item["marking"]},
+                )
+        return item
+
+    def change_marking(
+        self, principal: Principal, denial_id: str, marking: Marking
+    ) -> dict[str, Any]:
+        """Raise or lower a record's marking: the originator organisation only."""
+        action = "denial.marking"
+        with self._write() as session:
+            denial = self._visible(session, principal, denial_id)
+            problem: tuple[int, str] | None = None
+            if denial is None:
+                problem = (404, f"id: no denial {denial_id}")
+            elif denial.originator_org_id != principal.org_id:
+                problem = (
+                    403,
+                    "marking: only the originator organisation may change the "
+                    "marking (lowering it needs the originator's consent)",
+                )
+            elif marking is Marking.RED and not session.scalar(
+                select(func.count())
+                .select_from(RecordRecipient)
+                .where(RecordRecipient.record_id == denial_id)
+            ):
+                problem = (
+                    422,
+                    "marking: RED needs named recipients; create a RED record "
+                    "with recipients instead",
+                )
+            if problem is None and denial is not None:
+                before = denial.marking
+                denial.marking = marking.value
+                denial.updated_at = _now()
+                direction = "lowered" if marking.rank < Marking(before).rank else "raised"
+                audit.append(
+                    session,
+                    action=action,
+                    outcome="ok",
+                    org_id=principal.org_id,
+                    user_id=principal.user_id,
+                    record_id=denial_id,
+                    detail={
+                        "from": before,
+                        "to": marking.value,
+                        "change": direction if before != marking.value else "unchanged",
+                    },
+                )
+                return self._json(session, denial)
+        assert problem is not None
+        raise self._refuse(principal, action, problem[0], problem[1], denial_id)
+
+    def renew(self, principal: Principal, denial_id: str, on: dt.date) -> dict[str, Any]:
+        """Renew a denial on review: in force for the review period from ``on``."""
+        action = "denial.renew"
+        with self._write() as session:
+            denial = self._visible(session, principal, denial_id)
+            problem: tuple[int, str] | None = None
+            if denial is None:
+                problem = (404, f"id: no denial {denial_id}")
+            elif denial.originator_org_id != principal.org_id:
+                problem = (403, "id: only the originator organisation may renew its denial")
+            elif on < denial.decision_date:
+                problem = (422, f"on: {on} is before the decision date {denial.decision_date}")
+            if problem is None and denial is not None:
+                until, why = expiry(on)
+                denial.expires_on = until
+                denial.review_status = ReviewStatus.RENEWED.value
+                denial.updated_at = _now()
+                audit.append(
+                    session,
+                    action=action,
+                    outcome="ok",
+                    org_id=principal.org_id,
+                    user_id=principal.user_id,
+                    record_id=denial_id,
+                    detail={"expiry": why},
+                )
+                return self._json(session, denial)
+        assert problem is not None
+        raise self._refuse(principal, action, problem[0], problem[1], denial_id)
+
+    @staticmethod
+    def _visible(session: Session, principal: Principal, denial_id: str) -> Denial | None:
+        return session.scalars(
+            select(Denial).where(Denial.id == denial_id, visible_filter(principal))
+        ).first()
+
+    @staticmethod
+    def _json(session: Session, denial: Denial) -> dict[str, Any]:
+        today = dt.date.today()
+        in_force = denial.review_status != ReviewStatus.REVOKED.value and denial.expires_on >= today
+        return {
+            "id": denial.id,
+            "originator_org_id": denial.originator_org_id,
+            "marking": denial.marking,
+            "sharing_group": denial.sharing_group_id,
+            "reference": denial.reference,
+            "decision_date": denial.decision_date.isoformat(),
+            "control_entries": denial.control_entries.split(),
+            "item": denial.item,
+            "consignee": denial.consignee,
+            "end_user": denial.end_user,
+            "destination": denial.destination,
+            "reason": denial.reason,
+            "expires_on": denial.expires_on.isoformat(),
+            "review_status": denial.review_status,
+            "in_force": in_force,
+            "explanation": (
+                (
+                    f"renewed on review; expires on {denial.expires_on} unless renewed again "
+                    f"({review_rule(denial.expires_on).period.citation})"
+                    if denial.review_status == ReviewStatus.RENEWED.value
+                    else f"expires on {denial.expires_on} unless renewed "
+                    f"({expiry(denial.decision_date)[1]})"
+                )
+                + ("; in force today" if in_force else "; not in force today")
+            ),
+        }
+
+    # -- audit ------------------------------------------------------------------------
+
+    def audit_log(
+        self, principal: Principal, limit: int = 100, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """The audit entries of the caller's own organisation (auditors, admins)."""
+        if principal.role not in (Role.AUDITOR.value, Role.ADMIN.value):
+            raise self._refuse(
+                principal, "audit.read", 403, "role: only auditors and admins read the audit log"
+            )
+        with self._read() as session:
+            rows = session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.org_id == principal.org_id)
+                .order_by(AuditEntry.id)
+                .limit(limit)
+                .offset(offset)
+            )
+            return [audit.entry_json(e) for e in rows]
+
+    def verify_audit(self) -> audit.Verification:
+        with self._read() as session:
+            return audit.verify(session)
