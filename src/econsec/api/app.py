@@ -13,7 +13,9 @@ from econsec.api.batch import router as batch_router
 from econsec.api.ownership import router as ownership_router
 from econsec.api.record import router as record_router
 from econsec.api.rules import router as rules_router
+from econsec.api.scenario import router as scenario_router
 from econsec.api.state import AppState
+from econsec.api.trade import router as trade_router
 from econsec.screening import Screener
 from econsec.screening.names import warm_up
 from econsec.store import Workspace
@@ -54,6 +56,8 @@ def create_app(
     app.include_router(record_router)
     app.include_router(ownership_router)
     app.include_router(rules_router)
+    app.include_router(scenario_router)
+    app.include_router(trade_router)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -10,6 +10,9 @@ from econsec import __version__
 from econsec.cli import lists, screening
 from econsec.cli.batch import app as batch_app
 from econsec.cli.defence import app as defence_app
+from econsec.cli.dependency import app as dependency_app
+from econsec.cli.exchange import app as exchange_app
+from econsec.cli.exchange import audit_app as exchange_audit_app
 from econsec.cli.ownership import app as ownership_app
 from econsec.cli.record import app as record_app
 from econsec.cli.rules import align_cmd, classify_cmd, determine_cmd, diff_cmd, timeline_cmd
@@ -29,6 +32,9 @@ app.add_typer(batch_app, name="batch")
 app.add_typer(trade_app, name="trade")
 app.add_typer(defence_app, name="defence")
 app.add_typer(scenario_app, name="scenario")
+app.add_typer(dependency_app, name="dependency")
+app.add_typer(exchange_app, name="exchange")
+app.add_typer(exchange_audit_app, name="audit")  # econsec audit verify
 
 
 @app.command("version")
