@@ -39,7 +39,7 @@ class RunRequest(BaseModel):
         return self
 
 
-class CompareRequest(BaseModel):
+class ScenarioCompareRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     a: RunRequest
@@ -72,7 +72,7 @@ def run(req: RunRequest) -> dict[str, Any]:
 
 
 @router.post("/compare")
-def compare_runs(req: CompareRequest) -> dict[str, Any]:
+def compare_runs(req: ScenarioCompareRequest) -> dict[str, Any]:
     """Two runs side by side by country."""
     a = _run(req.a, "request body 'a.scenario'")
     b = _run(req.b, "request body 'b.scenario'")
