@@ -50,6 +50,31 @@ def test_owner_selection() -> None:
     assert ofac.selector_for(_party("EL")) is None
 
 
+def test_affiliates_rule_takes_the_fourteen_programmes_of_744_8() -> None:
+    # 89 FR 20107 (2024-03-21): seven Russia/Ukraine/Belarus orders, three on
+    # terrorism and proliferation, four on narcotics and criminal networks.
+    bis = RULES.get("bis-affiliates")
+    fourteen = (
+        "BELARUS",
+        "UKRAINE-EO13660",
+        "UKRAINE-EO13661",
+        "UKRAINE-EO13662",
+        "UKRAINE-EO13685",
+        "RUSSIA-EO14024",
+        "BELARUS-EO14038",
+        "FTO",
+        "SDGT",
+        "NPWMD",
+        "TCO",
+        "ILLICIT-DRUGS-EO14059",
+        "SDNT",
+        "SDNTK",
+    )
+    assert all(bis.selector_for(_party("SDN", (p,))) is not None for p in fourteen)
+    for other in ("IRAN", "DPRK3", "GLOMAG", "CYBER2", "VENEZUELA-EO13850"):
+        assert bis.selector_for(_party("SDN", (other,))) is None, other
+
+
 def test_most_restrictive_with_the_entries_own_words() -> None:
     """The CSL format samples' EL and MEU entries state their requirement and policy."""
     parties = [
