@@ -36,6 +36,18 @@ def _load(workspace: Workspace, path: Path) -> None:
     load(Target(path=path, format=source.format, source=source), workspace)
 
 
+def _publish(
+    workspace: Workspace, path: Path, header: list[str], rows: list[dict[str, str]]
+) -> Screener:
+    """Write a CSL edition, load it, and return a screener over the lists now active."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header, quoting=csv.QUOTE_ALL)
+        writer.writeheader()
+        writer.writerows(rows)
+    _load(workspace, path)
+    return Screener.from_workspace(workspace)
+
+
 def test_delta_equals_full_rescreen(tmp_path: Path) -> None:
     original = shared_file("lists/us_csl_2026-07-31.csv")
     workspace = Workspace(tmp_path / "ws")
@@ -72,13 +84,7 @@ def test_delta_equals_full_rescreen(tmp_path: Path) -> None:
             edited["programs"] = row["programs"] + "; NEW-PROGRAM"
         new_rows.append(edited)
     new_rows.append(dict(rows[0], _id="e" * 56, name="NEWLY LISTED TRADING FZE", alt_names=""))
-    edition = tmp_path / "us_csl_2026-08-07.csv"
-    with edition.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=header, quoting=csv.QUOTE_ALL)
-        writer.writeheader()
-        writer.writerows(new_rows)
-    _load(workspace, edition)
-    new_screener = Screener.from_workspace(workspace)
+    new_screener = _publish(workspace, tmp_path / "us_csl_2026-08-07.csv", header, new_rows)
 
     delta = rescreen(
         workspace,
@@ -121,13 +127,7 @@ def test_delta_equals_full_rescreen(tmp_path: Path) -> None:
         r for r in delta_records if not r["hits"] and r["name"] != "NEWLY LISTED TRADING FZE"
     )
     new_rows.append(dict(rows[0], _id="f" * 56, name=quiet["name"], alt_names=""))
-    third = tmp_path / "us_csl_2026-08-14.csv"
-    with third.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=header, quoting=csv.QUOTE_ALL)
-        writer.writeheader()
-        writer.writerows(new_rows)
-    _load(workspace, third)
-    third_screener = Screener.from_workspace(workspace)
+    third_screener = _publish(workspace, tmp_path / "us_csl_2026-08-14.csv", header, new_rows)
     again = rescreen(
         workspace,
         delta.run.run_id,
