@@ -10,6 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# Command output is checked as text. Rich sizes it to the terminal, which
+# differs between machines (and a CI runner's longer paths wrap sooner), so the
+# tests fix one width before any console is created.
+os.environ["COLUMNS"] = "160"
+
 import pytest
 
 from econsec.exchange.service import Exchange

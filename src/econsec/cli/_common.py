@@ -7,6 +7,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 _err = Console(stderr=True)
 
@@ -17,5 +18,7 @@ class OutputFormat(StrEnum):
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    _err.print(f"[red]error:[/red] {message}", highlight=False)
+    # Never wrapped (a path or field name split across lines cannot be searched
+    # or copied) and never read as markup (messages quote user input).
+    _err.print(Text.assemble(("error:", "red"), " ", message), soft_wrap=True, highlight=False)
     raise typer.Exit(code)
