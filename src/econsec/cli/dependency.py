@@ -18,6 +18,7 @@ from econsec.scenario.dependency import (
     check_flows,
     criticality,
     dependency,
+    flows_from_io,
     flows_from_workspace,
 )
 
@@ -56,34 +57,64 @@ def read_flows(path: Path) -> list[Flow]:
 @app.command("screen")
 def screen_cmd(
     product: Annotated[str, typer.Option(help="Product code as in the flows.")],
-    group: Annotated[str, typer.Option(help="Comma-separated reporter codes of the group.")],
+    group: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated reporter codes of the group, or @eu / @european-nato "
+            "(scenario_rules.yaml partner groups, WIOD codes)."
+        ),
+    ],
     flows: Annotated[
         Path | None, typer.Option(help="CSV: reporter,partner,product,flow,value.")
     ] = None,
     period: Annotated[
         str | None, typer.Option(help="Read the workspace's trade_flows for this period.")
     ] = None,
+    io_year: Annotated[
+        int | None,
+        typer.Option(
+            help="Read the WIOD 2013-release table of this year (product = sector c1…c35)."
+        ),
+    ] = None,
     production: Annotated[float | None, typer.Option(help="Group production.")] = None,
     on: Annotated[str, typer.Option(help="Date of the rules applied.")] = date.today().isoformat(),
     format: Fmt = OutputFormat.text,
 ) -> None:
     """HHI of suppliers, import reliance and the EU strategic-dependency screen."""
+    note = ""
     try:
+        members = _members(group)
+        sources = [flows is not None, period is not None, io_year is not None]
+        if sum(sources) > 1:
+            raise DependencyError("give only one of --flows, --period and --io-year")
         if flows is not None:
             rows = read_flows(flows)
+        elif io_year is not None:
+            from econsec.scenario.io import IOModelError, load_wiod  # noqa: PLC0415
+
+            try:
+                io = flows_from_io(load_wiod(io_year), product)
+            except IOModelError as exc:
+                raise DependencyError(str(exc)) from exc
+            rows, note = io.flows, io.note
+            if production is None:
+                production = sum(io.output.get(m, 0.0) for m in members)
         elif period is not None:
             from econsec.store import Workspace  # noqa: PLC0415
 
             with Workspace().connect(read_only=True) as con:
                 rows = flows_from_workspace(con, product, period)
         else:
-            raise DependencyError("give --flows FILE or --period PERIOD (workspace trade_flows)")
-        members = [g.strip() for g in group.split(",") if g.strip()]
+            raise DependencyError(
+                "give --flows FILE, --period PERIOD (workspace trade_flows) or --io-year YEAR"
+            )
         result = dependency(rows, product, members, date.fromisoformat(on), production)
     except (DependencyError, ValueError) as exc:
         fail(str(exc))
     if format is OutputFormat.json:
-        typer.echo(json.dumps(asdict(result), ensure_ascii=False, indent=2, default=str))
+        doc = asdict(result)
+        doc["source_note"] = note or None
+        typer.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
         return
     verdict = "DEPENDENT" if result.dependent else "not dependent"
     typer.echo(f"{product} for {','.join(result.group)}: {verdict}")
@@ -92,7 +123,34 @@ def screen_cmd(
         typer.echo(f"  {name:20s} {shown:>10s}  > {threshold:g}  {'yes' if met else 'no'}")
     for supplier, share in result.suppliers[:5]:
         typer.echo(f"  supplier {supplier:6s} {share:.2%}")
+    if result.import_reliance is not None:
+        typer.echo(f"  import reliance      {result.import_reliance:.4f}")
     typer.echo(result.explanation)
+    if note:
+        typer.echo(note)
+
+
+def _members(group: str) -> list[str]:
+    """Reporter codes, with ``@name`` expanded from the scenario partner groups."""
+    from econsec.scenario.engine import partner_groups  # noqa: PLC0415
+
+    out: list[str] = []
+    for token in (g.strip() for g in group.split(",")):
+        if not token:
+            continue
+        if token.startswith("@"):
+            groups = partner_groups()
+            if token[1:] not in groups:
+                raise DependencyError(
+                    f"field 'group': unknown group {token!r}; known: "
+                    + ", ".join("@" + g for g in groups)
+                )
+            out.extend(str(m) for m in groups[token[1:]]["members"])
+        else:
+            out.append(token)
+    if not out:
+        raise DependencyError("field 'group': no members")
+    return out
 
 
 @app.command("crm")

@@ -12,6 +12,11 @@
 * CRM criticality: critical when supply risk ≥ 1.0 and economic importance ≥ 2.8.
 
 Thresholds are dated data in ``data/scenario_rules.yaml``, with citations.
+
+Flows come from a CSV, from the workspace's ``trade_flows`` (the trade module)
+or from a multi-regional input-output table (:func:`flows_from_io`), where a
+country's imports of a sector's products are what its industries and final
+users buy from that sector abroad.
 """
 
 from __future__ import annotations
@@ -21,9 +26,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from econsec.scenario.engine import _rules
+
+if TYPE_CHECKING:
+    from econsec.scenario.io import IOTable
 
 
 class DependencyError(ValueError):
@@ -201,3 +209,63 @@ def flows_from_workspace(con: Any, product: str, period: str) -> list[Flow]:
         [product, period],
     ).fetchall()
     return check_flows((Flow(*r) for r in rows), f"trade_flows {product} {period}")
+
+
+@dataclass(frozen=True, slots=True)
+class IOFlows:
+    """One sector's bilateral trade read off an input-output table."""
+
+    flows: list[Flow]
+    #: Each country's gross output of the sector (for import reliance).
+    output: dict[str, float]
+    #: Country pairs whose net delivery was negative (drawn from inventories), counted as 0.
+    clipped: tuple[tuple[str, str, float], ...]
+    note: str
+
+
+def flows_from_io(table: IOTable, sector: str) -> IOFlows:
+    """Bilateral trade in one sector's products read off an input-output table.
+
+    For countries ``r ≠ c``, r's imports from c of sector s are everything r's
+    industries and final users buy from (c, s):
+    ``M[r ← c] = Σ_j Z[(c,s), (r,j)] + Y[(c,s), r]``; the same figure is c's
+    export to r. Domestic deliveries (``c = r``) are not trade. Final demand
+    includes changes in inventories, so a pair can come out negative (a
+    drawdown larger than the deliveries): such a pair is counted as 0 and
+    named in ``clipped``, never passed on as negative trade.
+    """
+    s = table.sector_index(sector, "product")
+    k = len(table.sectors)
+    countries = table.countries
+    rows = [c * k + s for c in range(len(countries))]
+    # deliveries[c, r]: what country r buys from (c, s), intermediate plus final use.
+    z = table.Z[rows].reshape(len(countries), len(countries), k).sum(axis=2)
+    deliveries = z + table.Y[rows]
+    flows: list[Flow] = []
+    clipped: list[tuple[str, str, float]] = []
+    for c, supplier in enumerate(countries):
+        for r, buyer in enumerate(countries):
+            value = float(deliveries[c, r])
+            if c == r or value == 0.0:
+                continue
+            if value < 0:
+                clipped.append((supplier, buyer, value))
+                continue
+            flows.append(Flow(buyer, supplier, sector, "import", value))
+            flows.append(Flow(supplier, buyer, sector, "export", value))
+    output = {country: float(table.x[c * k + s]) for c, country in enumerate(countries)}
+    note = (
+        f"flows of sector {sector} ({table.sector_names.get(sector, sector)}) read off "
+        f"{table.name}: imports = intermediate plus final use of the partner's output, "
+        "in the table's currency. 'RoW' (rest of the world) is one aggregate supplier, "
+        "so supplier concentration is measured over the table's countries, not over "
+        "every country of the world."
+    )
+    if clipped:
+        note += f" {len(clipped)} pair(s) with negative net deliveries counted as 0."
+    return IOFlows(
+        flows=check_flows(flows, f"{table.name} sector {sector}"),
+        output=output,
+        clipped=tuple(clipped),
+        note=note,
+    )
