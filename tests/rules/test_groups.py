@@ -95,3 +95,31 @@ def test_bad_change_data_names_record_and_field(doc: dict[str, object], field: s
     with pytest.raises(DatedError, match=r"groups\.yaml") as err:
         parse_group_changes(doc, "groups.yaml")
     assert field in str(err.value)
+
+
+def test_cyprus_left_d5_in_the_codified_table_on_2024_05_30() -> None:
+    history = group_history()
+    now = frozenset({"A:3", "A:4", "A:6", "B"})
+    assert "D:5" in history.groups_on("CY", now, date(2024, 5, 29))
+    assert "D:5" not in history.groups_on("CY", now, date(2024, 5, 30))
+    assert date(2024, 5, 30) in history.dates()
+    caveat = history.caveat("CY", date(2024, 1, 1))
+    assert caveat is not None
+    assert "89 FR 40369" in caveat
+    assert "known gap for CY" in caveat
+
+
+def test_caveat_names_only_the_gaps_of_the_destination() -> None:
+    history = group_history()
+    de = history.caveat("DE", date(2024, 1, 1))
+    ae = history.caveat("AE", date(2024, 1, 1))
+    assert de is not None
+    assert ae is not None
+    assert "known gap" not in de
+    assert "known gap for AE" in ae
+    assert "Cyprus" not in ae
+    with pytest.raises(DatedError, match=r"not_encoded\[0\], field 'country'"):
+        parse_group_changes(
+            {"as_of": date(2026, 7, 23), "not_encoded": [{"country": "XYZ", "note": "x"}]},
+            "groups.yaml",
+        )

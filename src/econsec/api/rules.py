@@ -36,7 +36,9 @@ class ItemRequest(BaseModel):
         description="Raw parameters instead of a product: kind, performance "
         "[{precision, bit_length, tops, sparse}], die_area_mm2, datacenter, "
         "interconnect_gbps, memory_bandwidth_gbps, package_area_mm2, origin, "
-        "us_content_percent, declared, hs_code.",
+        "us_content_percent, declared, hs_code; for lithography equipment "
+        "light_source_wavelength_nm, numerical_aperture, dedicated_chuck_overlay_nm, "
+        "minimum_resolvable_feature_nm.",
     )
     date: dt.date | None = Field(default=None, description="As of (default today).")
 

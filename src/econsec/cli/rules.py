@@ -27,7 +27,9 @@ Params = Annotated[
     typer.Option(
         "--param",
         help="Raw parameter instead of a product: perf=FP16:16:989.4[:sparse], "
-        "die_area_mm2=814, datacenter=true, interconnect_gbps=900, kind=ic|hbm|computer, …",
+        "die_area_mm2=814, datacenter=true, interconnect_gbps=900, kind=ic|hbm|computer|"
+        "equipment, light_source_wavelength_nm=193, numerical_aperture=1.35, "
+        "dedicated_chuck_overlay_nm=1.4, …",
     ),
 ]
 Format = Annotated[OutputFormat, typer.Option("--format", help="text or json.")]

@@ -74,6 +74,15 @@ class Item:
     package_area_mm2: float | None = None
     #: Adjusted peak performance, weighted teraflops (EU 4A003.b).
     app_wt: float | None = None
+    #: Lithography (3B001.f.1): exposure light-source wavelength in nm.
+    light_source_wavelength_nm: float | None = None
+    #: Lithography: numerical aperture of the projection optics.
+    numerical_aperture: float | None = None
+    #: Lithography: maximum 'dedicated chuck overlay' (single machine overlay), nm.
+    dedicated_chuck_overlay_nm: float | None = None
+    #: Lithography: 'Minimum Resolvable Feature size' stated by the source, nm
+    #: (otherwise computed from wavelength and numerical aperture).
+    minimum_resolvable_feature_nm: float | None = None
     #: For a computer: the most capable IC it contains.
     contains: Item | None = None
     #: Entries declared by a source rather than computed (``US:3B001.f``,
@@ -196,6 +205,9 @@ class Policy(StrEnum):
     PRESUMPTION_OF_DENIAL = "presumption of denial"
     CASE_BY_CASE = "case-by-case"
     PRESUMPTION_OF_APPROVAL = "presumption of approval"
+    #: A licence is required but the review policy for it is not encoded
+    #: (Country Chart requirements: part 742 review policies).
+    NOT_ENCODED = "review policy not encoded"
     #: No licence needed: nothing to review.
     NOT_REQUIRED = "no licence required"
     #: The answer could not be reached (missing inputs, see ``missing``).

@@ -3,9 +3,10 @@
 The answer of :func:`econsec.rules.determine.determine` depends on the item
 only through its *item signature* on the date (the entries it falls under and
 how certain, the product id where a control names products, the outcome of
-each licence exception's item conditions, origin, US content and declared
-entries) and on the destination only through its *destination class* (its
-country groups, and its code where some rule names the code). So the batch:
+each licence exception's and control's item conditions, origin, US content,
+declared entries) and on the destination only through its *destination class*
+(its country groups, its Commerce Country Chart row, and its code where some
+rule names the code). So the batch:
 
 1. computes each item's signature per date (items × dates classifications);
 2. groups destinations into classes (a few dozen of ~200);
@@ -29,6 +30,7 @@ import numpy.typing as npt
 
 from econsec.model.rules import Determination, Item, Policy, Regime, RegimeAnswer
 from econsec.rules import criteria
+from econsec.rules.chart import country_chart
 from econsec.rules.classify import classify, figures
 from econsec.rules.determine import _regimes, check_date, destination_code, determine
 from econsec.rules.ecfr import destinations
@@ -111,6 +113,8 @@ def _item_signature(item: Item, on: date, regimes: tuple[Regime, ...]) -> tuple[
     tests = tuple(
         criteria.evaluate(e.item_tests, values)[0] if e.item_tests else True
         for e in us.exceptions.values()
+    ) + tuple(
+        criteria.evaluate(c.item_tests, values)[0] if c.item_tests else True for c in us.controls
     )
     return (
         tuple((m.regime.value, m.entry, m.certain) for m in cls.entries),
@@ -120,6 +124,7 @@ def _item_signature(item: Item, on: date, regimes: tuple[Regime, ...]) -> tuple[
         item.origin,
         item.us_content_percent,
         item.declared,
+        values.get("lithography"),
     )
 
 
@@ -138,6 +143,7 @@ def determine_many(
         check_date(day, regimes)
     named = _named_codes()
     history = group_history()
+    chart = country_chart()
     class_of: dict[tuple[object, ...], int] = {}
     representative: list[str] = []
     country_class = np.empty(len(codes), dtype=np.int32)
@@ -147,6 +153,7 @@ def determine_many(
             table.groups[code],
             code if code in named else None,
             history.for_country(code),
+            chart.marks_of(code),
         )
         if place not in class_of:
             class_of[place] = len(representative)

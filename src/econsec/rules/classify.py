@@ -99,14 +99,74 @@ def figures(item: Item) -> tuple[dict[str, criteria.Value], list[str]]:
             f"memory bandwidth density = {_fmt(source.memory_bandwidth_gbps)} GB/s ÷ "
             f"{_fmt(source.package_area_mm2)} mm² = {mbd:.4g} GB/s/mm² (Technical Note to 3A090.c)"
         )
+    dram: float | None = None
+    if source.kind is ItemKind.IC and source.memory_bandwidth_gbps is not None:
+        dram = source.memory_bandwidth_gbps
+        lines.append(
+            f"total DRAM bandwidth = {_fmt(dram)} GB/s (memory bandwidth of the IC; "
+            "criterion of FR Doc. 2026-00789)"
+        )
+    mrf, mrf_k035 = _mrf(source, lines)
     values: dict[str, criteria.Value] = {
         "tpp": tpp_value,
         "performance_density": pd,
         "memory_bandwidth_density": mbd,
         "interconnect_gbps": source.interconnect_gbps,
         "datacenter": item.datacenter if item.datacenter is not None else source.datacenter,
+        "dram_bandwidth": dram,
+        "light_source_wavelength_nm": source.light_source_wavelength_nm,
+        "minimum_resolvable_feature_nm": mrf,
+        "minimum_resolvable_feature_k035_nm": mrf_k035,
+        "dedicated_chuck_overlay_nm": source.dedicated_chuck_overlay_nm,
+        "lithography": _lithography(source),
     }
     return values, lines
+
+
+def _lithography(source: Item) -> bool | None:
+    """A wafer exposure tool: equipment given with any lithography parameter.
+
+    Equipment given without one is taken as not a lithography tool (3B001.f.1
+    is then not evaluated for it); other kinds are not equipment at all.
+    """
+    if source.kind is not ItemKind.EQUIPMENT:
+        return None
+    return any(
+        x is not None
+        for x in (
+            source.light_source_wavelength_nm,
+            source.numerical_aperture,
+            source.dedicated_chuck_overlay_nm,
+            source.minimum_resolvable_feature_nm,
+        )
+    )
+
+
+#: K factors of the 'Minimum Resolvable Feature size' formula of 3B001.f.1.b
+#: (MRF = wavelength × K ÷ numerical aperture): the current text and the earlier one.
+MRF_K = 0.25
+MRF_K_EARLIER = 0.35
+
+
+def _mrf(source: Item, lines: list[str]) -> tuple[float | None, float | None]:
+    """MRF (current K factor) and MRF with the earlier K factor, with how each was found."""
+    wavelength, aperture = source.light_source_wavelength_nm, source.numerical_aperture
+    if wavelength is not None and aperture is not None:
+        mrf = wavelength * MRF_K / aperture
+        earlier = wavelength * MRF_K_EARLIER / aperture
+        lines.append(
+            f"MRF = {_fmt(wavelength)} nm × {MRF_K} ÷ NA {_fmt(aperture)} = {mrf:.4g} nm "
+            f"(Technical Note to 3B001.f.1.b); with the earlier K factor {MRF_K_EARLIER}: "
+            f"{earlier:.4g} nm"
+        )
+        return mrf, earlier
+    if source.minimum_resolvable_feature_nm is not None:
+        lines.append(
+            f"MRF = {_fmt(source.minimum_resolvable_feature_nm)} nm as stated by the source "
+            "(no wavelength and numerical aperture to compute it with the earlier K factor)"
+        )
+        return source.minimum_resolvable_feature_nm, None
+    return None, None
 
 
 #: Which item field a missing parameter comes from.
@@ -116,7 +176,19 @@ _NEEDS = {
     "memory_bandwidth_density": "memory_bandwidth_gbps and package_area_mm2",
     "interconnect_gbps": "interconnect_gbps",
     "datacenter": "datacenter (designed or marketed for datacentres: true/false)",
+    "dram_bandwidth": "memory_bandwidth_gbps (total DRAM bandwidth of the IC)",
+    "light_source_wavelength_nm": "light_source_wavelength_nm",
+    "minimum_resolvable_feature_nm": (
+        "numerical_aperture and light_source_wavelength_nm (or minimum_resolvable_feature_nm)"
+    ),
+    "minimum_resolvable_feature_k035_nm": "numerical_aperture and light_source_wavelength_nm",
+    "dedicated_chuck_overlay_nm": "dedicated_chuck_overlay_nm",
+    "lithography": "a lithography parameter (light_source_wavelength_nm …)",
 }
+
+
+#: Public name of the item field behind each parameter (for "missing" entries).
+NEEDS = _NEEDS
 
 
 def _evaluate(

@@ -24,6 +24,16 @@ PARAMETERS = {
     "memory_bandwidth_density": "memory bandwidth density (needs bandwidth and package area)",
     "interconnect_gbps": "aggregate bidirectional interconnect rate (GB/s)",
     "datacenter": "whether the item is designed or marketed for datacentres",
+    "dram_bandwidth": "total DRAM bandwidth of the IC (GB/s)",
+    "light_source_wavelength_nm": "lithography light-source wavelength (nm)",
+    "minimum_resolvable_feature_nm": (
+        "lithography 'Minimum Resolvable Feature size' (nm; wavelength × 0.25 ÷ NA)"
+    ),
+    "minimum_resolvable_feature_k035_nm": (
+        "lithography MRF with the earlier K factor (nm; wavelength × 0.35 ÷ NA)"
+    ),
+    "dedicated_chuck_overlay_nm": "lithography 'dedicated chuck overlay' (nm)",
+    "lithography": "whether the equipment is a wafer exposure (lithography) tool",
 }
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -33,7 +43,7 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
     "==": operator.eq,
 }
-_TEST = re.compile(r"^\s*([a-z_]+)\s*(>=|<=|==|>|<)\s*(\S+)\s*$")
+_TEST = re.compile(r"^\s*([a-z_0-9]+)\s*(>=|<=|==|>|<)\s*(\S+)\s*$")
 
 Value = float | bool | None
 
@@ -143,6 +153,12 @@ LABELS = {
     "memory_bandwidth_density": "memory bandwidth density",
     "interconnect_gbps": "interconnect GB/s",
     "datacenter": "datacenter",
+    "dram_bandwidth": "total DRAM bandwidth (GB/s)",
+    "light_source_wavelength_nm": "wavelength (nm)",
+    "minimum_resolvable_feature_nm": "MRF (nm)",
+    "minimum_resolvable_feature_k035_nm": "MRF with K 0.35 (nm)",
+    "dedicated_chuck_overlay_nm": "dedicated chuck overlay (nm)",
+    "lithography": "lithography tool",
 }
 _SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
 _MARK = {True: "✓", False: "✗", None: "? (missing)"}

@@ -30,6 +30,7 @@ from datetime import date
 from econsec.model.rules import (
     Classification,
     Determination,
+    Evaluation,
     ExceptionOption,
     Item,
     Missing,
@@ -39,7 +40,8 @@ from econsec.model.rules import (
     Requirement,
 )
 from econsec.rules import criteria
-from econsec.rules.classify import ClassifyError, classify, figures
+from econsec.rules.chart import country_chart
+from econsec.rules.classify import NEEDS, ClassifyError, classify, figures
 from econsec.rules.ecfr import Destinations, RuleSourceError, destinations
 from econsec.rules.groups import group_history
 from econsec.rules.ownership import load_rules as load_ownership_rules
@@ -213,6 +215,8 @@ def _us(
     possible: list[Requirement] = []
     offered: dict[str, list[str]] = {}
     overrides: list[Control] = []
+    open_overrides: list[tuple[Control, tuple[str, ...]]] = []
+    values, _ = figures(item)
     for control in rules.controls:
         period = control.timeline.as_of(on)
         if period is None or not period.status.applies:
@@ -225,6 +229,23 @@ def _us(
                 f"{control.rule_id}: not for {code} (scope: {control.scope.describe()})"
             )
             continue
+        if control.item_tests:
+            met, tested = criteria.evaluate_groups(control.item_tests, values)
+            shown = criteria.explain(Evaluation(tested, met))
+            if met is False:
+                reasoning.append(f"{control.rule_id}: item criteria not met — {shown}")
+                continue
+            if met is None:
+                unknown = sorted(
+                    {c.parameter for g in tested for c in g.comparisons if c.holds is None}
+                )
+                reasoning.append(f"{control.rule_id}: item criteria undecided — {shown}")
+                if control.overrides:
+                    open_overrides.append((control, tuple(unknown)))
+                    continue
+                covered = None
+            else:
+                reasoning.append(f"{control.rule_id}: item criteria met — {shown}")
         note = "" if control.codified else "announced, not codified"
         if control.verify:
             reasoning.append(f"to verify: {control.rule_id}: {control.verify}")
@@ -278,6 +299,22 @@ def _us(
                 conditions.extend(override.conditions_for(code, groups))
                 citations.append(period.citation)
                 reasoning.append(f"{override.rule_id}: review policy {policy} replaces {r.policy}")
+    policy_open: list[Missing] = []
+    for override, open_params in open_overrides:
+        period = override.timeline.as_of(on)
+        assert period is not None
+        policy = override.policy_for(code, groups)
+        for r in requirements:
+            if r.rule_id in override.overrides and r.enforced and r.policy is not policy:
+                fields = ", ".join(dict.fromkeys(NEEDS.get(u, u) for u in open_params))
+                policy_open.append(
+                    Missing(
+                        fields,
+                        f"decides whether {override.rule_id} ({period.citation}) replaces the "
+                        f"review policy of {r.rule_id} ({r.policy}) by {policy}",
+                    )
+                )
+                citations.append(period.citation)
     # End user
     if end_user is not None:
         affiliates = load_ownership_rules().get(rules.affiliates_rule)
@@ -319,6 +356,10 @@ def _us(
                     conditions.append(f"end user matches {text}: review before export")
             if not end_user.hits:
                 reasoning.append(f"end user {end_user.name!r}: no hit on the loaded lists")
+    chart_missing = _chart(
+        item, entries, code, groups, on, rules, requirements, reasoning, missing_cls
+    )
+    citations.extend(r.citation for r in requirements if r.rule_id.startswith("chart:"))
     enforced = [r for r in requirements if r.enforced]
     for r in requirements:
         if not r.enforced:
@@ -339,6 +380,12 @@ def _us(
         licence = False
         for m in missing_cls:
             reasoning.append(f"{m.field} unknown: does not change the answer for {code} on {on}")
+    if chart_missing and licence is not True:
+        licence = None
+        missing.extend(chart_missing)
+    elif chart_missing:
+        for m in chart_missing:
+            reasoning.append(f"{m.field}: does not change the answer ({m.effect})")
     if subject is None:
         if licence is False:
             reasoning.append(
@@ -348,23 +395,16 @@ def _us(
         else:
             licence = None
             missing.extend(subject_missing)
-    declared = [d.split(":", 1)[1] for d in item.declared if d.startswith("US:")]
-    uncovered = [d for d in declared if not any(d in c.entries for c in rules.controls)]
-    if licence is False and uncovered:
-        licence = None
-        missing.append(
-            Missing(
-                "Commerce Country Chart",
-                f"licence requirements of {', '.join(uncovered)} by reason for control "
-                f"(15 CFR 738 Supp. 1) are not encoded; they may require a licence for {code}",
-            )
-        )
     if unscreened is not None:
         missing.append(unscreened)
         if licence is False:
             licence = None
+    if licence is True and policy_open:
+        missing.extend(policy_open)
     policy = (
-        min((r.policy for r in enforced), key=lambda p: p.rank)
+        Policy.UNDETERMINED
+        if licence is True and policy_open
+        else min((r.policy for r in enforced), key=lambda p: p.rank)
         if licence is True
         else Policy.NOT_REQUIRED
         if licence is False
@@ -385,6 +425,153 @@ def _us(
         citations=tuple(dict.fromkeys(c for c in citations if c)),
         missing=tuple(missing),
     )
+
+
+_ECCN = re.compile(r"^(\d[A-E]\d{3})(?:\.(.+))?$")
+_REVIEW = {
+    "NS": "742.4",
+    "RS": "742.6",
+    "MT": "742.5",
+    "NP": "742.3",
+    "CB": "742.2",
+    "AT": "742.19",
+}
+
+
+def _chart(
+    item: Item,
+    entries: dict[str, bool],
+    code: str,
+    groups: frozenset[str],
+    on: date,
+    rules: UsRules,
+    requirements: list[Requirement],
+    reasoning: list[str],
+    missing_cls: Sequence[Missing] = (),
+) -> list[Missing]:
+    """Country Chart requirements of the item's ECCNs outside the encoded controls.
+
+    Adds a requirement per reason for control whose row covers the destination
+    (738.4(a)(2)); returns what is missing where the answer cannot be reached:
+    a row written out in a way the engine does not read, an item known only by
+    its ECCN where a row for some paragraphs applies, a date before the text.
+    """
+    controlled = {e for c in rules.controls for e in c.entries}
+    candidates = dict(entries)
+    for d in item.declared:
+        if d.startswith("US:"):
+            candidates.setdefault(d.split(":", 1)[1], True)
+    found: dict[str, list[tuple[str | None, bool]]] = {}
+    for entry, certain in candidates.items():
+        if entry in controlled:
+            continue
+        match = _ECCN.match(entry)
+        if match is None:
+            continue
+        found.setdefault(match.group(1), []).append((match.group(2), certain))
+    chart = country_chart()
+    if not found:
+        if on < chart.as_of and figures(item)[0].get("lithography") is True:
+            return [
+                Missing(
+                    "US classification of lithography equipment on the date",
+                    f"exposure tools are classified from parameters by the 3B001.f.1 and "
+                    f"3B993.f.1 texts encoded; other entries that applied before "
+                    f"{chart.as_of} (e.g. under 88 FR 73424, 2023-11-17) are not encoded",
+                )
+            ]
+        return []
+    marks = chart.marks_of(code)
+    missing: list[Missing] = []
+    before = on < chart.as_of
+    for eccn, paragraphs in sorted(found.items()):
+        known = [p for p in paragraphs if p[0] is not None]
+        chosen = known or paragraphs  # the most specific classification counts
+        try:
+            rows = chart.rows_of(eccn)
+        except RuleSourceError as exc:
+            missing.append(Missing("Commerce Country Chart", f"{exc}: {eccn} not evaluated"))
+            continue
+        for paragraph, certain in chosen:
+            label = eccn if paragraph is None else f"{eccn}.{paragraph}"
+            hits: list[str] = []
+            open_before = len(missing)
+            for row in rows:
+                covers = row.covers(paragraph)
+                if covers is False:
+                    continue
+                hit = row.hits(code, groups, marks)
+                if hit is False:
+                    if covers:
+                        reasoning.append(f"{label} {row.reason}: not for {code} — {row.describe()}")
+                    continue
+                if hit is None:
+                    missing.append(
+                        Missing(
+                            f"Commerce Country Chart: {label} {row.reason}",
+                            f"the License Requirements line '{row.describe()}' is not encoded; "
+                            f"it may require a licence for {code}",
+                        )
+                    )
+                    continue
+                if not certain and covers is not None and missing_cls:
+                    missing.extend(m for m in missing_cls if m not in missing)
+                    continue
+                if covers is None or not certain:
+                    why = (
+                        f"the paragraph of {eccn} (applies to {', '.join(row.paragraphs or ())})"
+                        if covers is None
+                        else f"whether the item is {label}"
+                    )
+                    missing.append(
+                        Missing(
+                            f"{label} paragraph" if covers is None else f"{label} classification",
+                            f"decides whether {row.reason} ({row.describe()}) requires a licence "
+                            f"for {code}: {why}",
+                        )
+                    )
+                    continue
+                hits.append(row.reason)
+                section = _REVIEW.get(row.reason)
+                requirements.append(
+                    Requirement(
+                        rule_id=f"chart:{label}:{row.reason}",
+                        title=f"{label}, reason for control {row.reason}: {row.describe()}",
+                        policy=Policy.NOT_ENCODED,
+                        citation=(
+                            f"15 CFR 774 Supp. 1, ECCN {eccn}, License Requirements "
+                            f"('{row.describe()}'); {chart.citation}"
+                        ),
+                        note="review policy "
+                        + (f"of 15 CFR {section}(b) " if section else "")
+                        + "not encoded",
+                    )
+                )
+            undecided = len(missing) - open_before
+            reasoning.append(
+                f"{label}: Commerce Country Chart for {code} (marks: "
+                f"{', '.join(sorted(marks)) or 'none'}) — "
+                + (f"licence required for {', '.join(hits)}" if hits else "no requirement found")
+                + (f"; {undecided} line(s) undecided" if undecided else "")
+            )
+    if before:
+        moved = [r for r in requirements if r.rule_id.startswith("chart:")]
+        for r in moved:
+            requirements.remove(r)
+        missing.append(
+            Missing(
+                "Commerce Country Chart on the date",
+                f"the License Requirements of {', '.join(sorted(found))} and the Country Chart "
+                f"are encoded as of {chart.as_of}; on {on} they may differ (on {chart.as_of}: "
+                + (
+                    "licence required for " + ", ".join(r.rule_id for r in moved)
+                    if moved
+                    else "no requirement"
+                )
+                + f" for {code})",
+            )
+        )
+    return missing
 
 
 def _exceptions(

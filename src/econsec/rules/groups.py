@@ -42,7 +42,8 @@ class GroupChange:
 class GroupHistory:
     as_of: date
     changes: tuple[GroupChange, ...]
-    not_encoded: tuple[str, ...]
+    #: (country, what is known but not encoded), shown with that country's answers.
+    not_encoded: tuple[tuple[str, str], ...]
     source: str
 
     def for_country(self, code: str) -> tuple[GroupChange, ...]:
@@ -65,11 +66,12 @@ class GroupHistory:
         if on >= self.as_of:
             return None
         undone = [c.describe() for c in self.for_country(code) if c.effective_from > on]
+        gaps = [note for country, note in self.not_encoded if country == code]
         text = (
             f"Country Group membership on {on}: the eCFR {self.as_of} text"
             + (f", with later changes undone: {'; '.join(undone)}" if undone else "")
             + f"; other membership changes between {on} and {self.as_of} are not encoded"
-            + (f" (known gaps: {' | '.join(self.not_encoded)})" if self.not_encoded else "")
+            + (f" (known gap for {code}: {' | '.join(gaps)})" if gaps else "")
         )
         return " ".join(text.split())
 
@@ -118,9 +120,24 @@ def parse_group_changes(doc: object, origin: str) -> GroupHistory:
     return GroupHistory(
         as_of=as_of,
         changes=tuple(changes),
-        not_encoded=tuple(" ".join(str(x).split()) for x in doc.get("not_encoded") or []),
+        not_encoded=_gaps(doc.get("not_encoded"), origin),
         source=origin,
     )
+
+
+def _gaps(data: object, origin: str) -> tuple[tuple[str, str], ...]:
+    out = []
+    if data is not None and not isinstance(data, list):
+        raise DatedError(f"{origin}, field 'not_encoded': expected a list")
+    for i, raw in enumerate(data or []):
+        where = f"{origin}, not_encoded[{i}]"
+        if not isinstance(raw, Mapping):
+            raise DatedError(f"{where}: expected a mapping with 'country' and 'note'")
+        country = str(_field(raw, "country", where)).upper()
+        if len(country) != 2 or not country.isalpha():
+            raise DatedError(f"{where}, field 'country': {country!r} is not an ISO alpha-2 code")
+        out.append((country, " ".join(str(_field(raw, "note", where)).split())))
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)

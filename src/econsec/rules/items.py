@@ -20,6 +20,7 @@ import yaml
 
 from econsec.lists._common import country_code
 from econsec.model.rules import Item, ItemKind, Performance
+from econsec.rules.classify import MRF_K
 from econsec.rules.dated import DatedError
 
 CATALOGUE_FILE = "data/catalogue.yaml"
@@ -30,6 +31,17 @@ _NUMBERS = (
     "package_area_mm2",
     "app_wt",
     "us_content_percent",
+    "light_source_wavelength_nm",
+    "numerical_aperture",
+    "dedicated_chuck_overlay_nm",
+    "minimum_resolvable_feature_nm",
+)
+#: Parameters of lithography equipment (3B001.f.1): only for kind ``equipment``.
+_LITHOGRAPHY = (
+    "light_source_wavelength_nm",
+    "numerical_aperture",
+    "dedicated_chuck_overlay_nm",
+    "minimum_resolvable_feature_nm",
 )
 _FIELDS = {
     *_NUMBERS,
@@ -166,6 +178,28 @@ def build_item(
             f"{where}, field 'performance': a {kind.value} item has no processing-unit rates; "
             "is the kind wrong?"
         )
+    for field in _LITHOGRAPHY:
+        if numbers[field] is not None and kind is not ItemKind.EQUIPMENT:
+            raise ItemError(
+                f"{where}, field {field!r}: a lithography parameter on a {kind.value} item; "
+                "is the kind wrong (equipment)?"
+            )
+    aperture = numbers["numerical_aperture"]
+    if aperture is not None and aperture > 2:
+        raise ItemError(
+            f"{where}, field 'numerical_aperture': {aperture:g} is not a numerical aperture "
+            "(immersion optics reach about 1.35)"
+        )
+    stated = numbers["minimum_resolvable_feature_nm"]
+    wavelength = numbers["light_source_wavelength_nm"]
+    if stated is not None and wavelength is not None and aperture is not None:
+        computed = wavelength * MRF_K / aperture
+        if abs(computed - stated) > 0.5:
+            raise ItemError(
+                f"{where}, field 'minimum_resolvable_feature_nm': {stated:g} nm contradicts "
+                f"wavelength {wavelength:g} nm × {MRF_K} ÷ NA {aperture:g} = {computed:.4g} nm; "
+                "give one or the other"
+            )
     origin_raw = _scalar(data.get("origin"), sources, found)
     origin = None
     if origin_raw is not None:
@@ -218,6 +252,10 @@ def build_item(
         memory_bandwidth_gbps=numbers["memory_bandwidth_gbps"],
         package_area_mm2=numbers["package_area_mm2"],
         app_wt=numbers["app_wt"],
+        light_source_wavelength_nm=numbers["light_source_wavelength_nm"],
+        numerical_aperture=aperture,
+        dedicated_chuck_overlay_nm=numbers["dedicated_chuck_overlay_nm"],
+        minimum_resolvable_feature_nm=numbers["minimum_resolvable_feature_nm"],
         contains=contains,
         declared=tuple(declared),
         hs_code=None if hs is None else str(hs),

@@ -85,6 +85,9 @@ class Control:
     codified: bool
     announcement_only: bool
     verify: str
+    #: Item conditions (alternatives of tests) the control also needs, e.g. the
+    #: TPP and DRAM-bandwidth limits of the 2026-01-15 case-by-case policy.
+    item_tests: tuple[tuple[Test, ...], ...] = ()
 
     def policy_for(self, code: str, groups: frozenset[str]) -> Policy:
         for rule in self.policy:
@@ -307,6 +310,7 @@ def _control(data: Any, where: str, scopes: Mapping[str, Scope]) -> Control:
         codified=bool(data.get("codified", True)),
         announcement_only=announcement,
         verify=str(data.get("verify") or "").strip(),
+        item_tests=parse_alternatives(data.get("item"), f"{where}, field 'item'"),
     )
 
 
@@ -438,6 +442,9 @@ def change_dates(extra: Sequence[date] = ()) -> tuple[date, ...]:
     """Every day on which some encoded rule starts, ends or changes enforcement."""
     days: set[date] = set(us_rules().changes()) | set(eu_rules().changes()) | set(extra)
     days.update(group_history().dates())
+    # The Country Chart and the License Requirements are encoded as of the eCFR
+    # text's date (the group history's as_of): answers change there.
+    days.add(group_history().as_of)
     for rule in load_entries():
         days.update(rule.changes())
     return tuple(sorted(days))
