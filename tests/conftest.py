@@ -8,6 +8,7 @@ failure: CI must never pass by skipping the tests that matter.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 # Command output is checked as text. Rich sizes it to the terminal, which
@@ -16,7 +17,10 @@ from pathlib import Path
 os.environ["COLUMNS"] = "160"
 
 import pytest
+from sqlalchemy import Connection, text
 
+from econsec.exchange import tempdb
+from econsec.exchange.db import make_engine, migrate
 from econsec.exchange.service import Exchange
 from econsec.lists.load import default_targets, load
 from econsec.screening.screen import Screener
@@ -91,7 +95,55 @@ def table_rows(workspace: Workspace) -> tuple[int, int]:
     return versions[0], parties[0]
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[tempdb.TempPostgres]:
+    """A real PostgreSQL server for the session (initdb on a temporary directory).
+
+    Skipped when the server binaries are missing, except under CI, where that is
+    a failure (scripts/ensure-system-deps installs Debian's postgresql package).
+    """
+    try:
+        server = tempdb.start()
+    except tempdb.PostgresUnavailableError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL tests cannot run: {exc}")
+        pytest.skip(f"PostgreSQL tests skipped: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres: tempdb.TempPostgres) -> str:
+    """A database migrated to head once; each test's database is a copy of it."""
+    name = postgres.create_database("econsec_template")
+    engine = make_engine(postgres.url(name))
+    migrate(engine)
+    engine.dispose()
+    return name
+
+
 @pytest.fixture
-def exchange(tmp_path: Path) -> Exchange:
-    """A fresh exchange database (Alembic-migrated SQLite, WAL) per test."""
-    return Exchange.open(tmp_path / "exchange.sqlite")
+def postgres_url(postgres: tempdb.TempPostgres, postgres_template: str) -> Iterator[str]:
+    """The URL of a fresh, migrated PostgreSQL database, dropped after the test."""
+    name = postgres.create_database(template=postgres_template)
+    yield postgres.url(name)
+    postgres.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def exchange(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Exchange]:
+    """A fresh exchange database per test, on SQLite (WAL) and on PostgreSQL."""
+    if request.param == "sqlite":
+        opened = Exchange.open(tmp_path / "exchange.sqlite")
+    else:
+        opened = Exchange.connect(request.getfixturevalue("postgres_url"))
+    yield opened
+    opened.engine.dispose()
+
+
+def drop_audit_trigger(connection: Connection, verb: str) -> None:
+    """Remove the append-only trigger for ``verb`` (tests that play the tamperer)."""
+    on = " ON audit_log" if connection.dialect.name == "postgresql" else ""
+    connection.execute(text(f"DROP TRIGGER audit_log_no_{verb.lower()}{on}"))

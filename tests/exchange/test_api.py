@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
+from conftest import drop_audit_trigger
 from econsec.exchange.app import create_exchange_app
 from econsec.exchange.db import ApiToken, AuditEntry, Denial, Role, Scope
 from econsec.exchange.service import Exchange, hash_token
@@ -230,7 +231,7 @@ def test_auditor_sees_own_organisation_log_and_verify_detects_alteration(
     assert partners.call("GET", "/v1/audit", "de").status_code == 403  # officer: no scope
     assert partners.exchange.verify_audit().ok
     with partners.exchange.engine.begin() as con:  # someone with database access…
-        con.execute(text("DROP TRIGGER audit_log_no_update"))
+        drop_audit_trigger(con, "update")
         target = con.execute(
             text("SELECT id FROM audit_log WHERE action = 'denial.create' ORDER BY id")
         ).scalar()

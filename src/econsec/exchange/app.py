@@ -7,25 +7,41 @@ with a precise 4xx status, and every refused attempt is in the audit log.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from econsec import __version__
 from econsec.exchange.access import Principal
-from econsec.exchange.db import Marking, Scope
+from econsec.exchange.db import INT32_MAX, DbInt, Marking, Scope
+from econsec.exchange.federation_api import federation_router
+from econsec.exchange.records_api import records_router
 from econsec.exchange.service import DenialInput, Exchange, ExchangeError
 
 _ENTRY = r"^[0-9][A-E][0-9]{3}(\.[a-z0-9]+)*$"
+#: A denial id in a path (no NUL: PostgreSQL text cannot hold one).
+DenialId = Annotated[str, Path(max_length=200, pattern=r"^[^\x00]+$")]
+#: An error detail already in the "<field>: <why>" form.
+_CLEAR_DETAIL = re.compile(r"^[\w.\[\]\-]+: \S")
 
 
 class DenialIn(BaseModel):
     """A denial notification to share (unknown fields are refused)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """PostgreSQL text cannot hold NUL characters; no field needs them."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("NUL characters are not allowed")
+        return value
 
     reference: str = Field(min_length=1, max_length=200, description="Issuer's own reference.")
     decision_date: dt.date = Field(description="Day the licence was denied (ISO date).")
@@ -38,9 +54,9 @@ class DenialIn(BaseModel):
     destination: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2.")
     reason: str = Field(min_length=1, description="Reason or criterion for the denial.")
     marking: Marking = Field(description="TLP 2.0 marking.")
-    sharing_group: int | None = None
-    recipients: list[int] = Field(default_factory=list, description="RED: named user ids.")
-    excluded_orgs: list[int] = Field(
+    sharing_group: DbInt | None = None
+    recipients: list[DbInt] = Field(default_factory=list, description="RED: named user ids.")
+    excluded_orgs: list[DbInt] = Field(
         default_factory=list, description="Organisations never to see it (deny beats allow)."
     )
 
@@ -108,6 +124,17 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def _action(request: Request) -> str:
+    """The audit action of a refused request: method and route (audit_log.action: 40 chars).
+
+    The route's template, not the path the caller sent (which may be anything,
+    of any length); the path of an unknown route, cut to fit.
+    """
+    route = request.scope.get("route")
+    path = getattr(route, "path", None) or request.url.path
+    return f"{request.method} {path}"[:40]
+
+
 def create_exchange_app(exchange: Exchange) -> FastAPI:
     app = FastAPI(
         title="econsec exchange",
@@ -121,6 +148,23 @@ def create_exchange_app(exchange: Exchange) -> FastAPI:
     async def exchange_error(_request: Request, exc: ExchangeError) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own refusals (a body that cannot be parsed, an unknown path or
+        # method) get the same "<field>: <why>" form and audit entry as the others.
+        detail = str(exc.detail)
+        if not _CLEAR_DETAIL.match(detail):
+            where = f"{request.method} {request.url.path}"
+            if exc.status_code == 405:
+                detail = f"method: {request.method} is not allowed on {request.url.path}"
+            else:
+                field = "body" if exc.status_code == 400 else "path"
+                detail = f"{field}: {detail[:1].lower()}{detail[1:]} ({where})"
+            exchange.audit_refusal(
+                getattr(request.state, "principal", None), _action(request), detail
+            )
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
@@ -129,8 +173,7 @@ def create_exchange_app(exchange: Exchange) -> FastAPI:
         if first.get("type") == "json_invalid":
             message = f"body: malformed JSON ({first.get('ctx', {}).get('error', 'invalid')})"
         principal = getattr(request.state, "principal", None)
-        action = f"{request.method} {request.url.path}"
-        exchange.audit_refusal(principal, action, message)
+        exchange.audit_refusal(principal, _action(request), message)
         return JSONResponse({"detail": message}, status_code=422)
 
     @app.post("/v1/denials", response_model=DenialOut, status_code=201, tags=["denials"])
@@ -159,20 +202,20 @@ def create_exchange_app(exchange: Exchange) -> FastAPI:
         principal: Lister,
         destination: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
     ) -> dict[str, Any]:
         """The denials the caller may see (the total counts only those)."""
         total, items = exchange.list_denials(principal, destination, limit, offset)
         return {"total": total, "items": items}
 
     @app.get("/v1/denials/{denial_id}", response_model=DenialOut, tags=["denials"])
-    def get_denial(denial_id: str, principal: Reader) -> dict[str, Any]:
+    def get_denial(denial_id: DenialId, principal: Reader) -> dict[str, Any]:
         """One denial; 404 alike for one that does not exist and one not visible."""
         return exchange.get_denial(principal, denial_id)
 
     @app.patch("/v1/denials/{denial_id}/marking", response_model=DenialOut, tags=["denials"])
     def change_marking(
-        denial_id: str,
+        denial_id: DenialId,
         body: MarkingIn,
         principal: Marker,
     ) -> dict[str, Any]:
@@ -181,7 +224,7 @@ def create_exchange_app(exchange: Exchange) -> FastAPI:
 
     @app.post("/v1/denials/{denial_id}/renew", response_model=DenialOut, tags=["denials"])
     def renew(
-        denial_id: str,
+        denial_id: DenialId,
         body: RenewIn,
         principal: Renewer,
     ) -> dict[str, Any]:
@@ -192,10 +235,13 @@ def create_exchange_app(exchange: Exchange) -> FastAPI:
     def audit_log(
         principal: Auditor,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
     ) -> list[dict[str, Any]]:
         """The audit log of the caller's own organisation (auditors and admins)."""
         return exchange.audit_log(principal, limit, offset)
+
+    app.include_router(federation_router(exchange))
+    app.include_router(records_router(exchange))
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from econsec.exchange.db import AuditEntry
+from econsec.exchange.db import AUDIT_CHAIN_LOCK, AuditEntry, advisory_lock
 
 GENESIS = "0" * 64
 
@@ -52,8 +52,16 @@ def append(
 ) -> AuditEntry:
     """Add an entry chained to the last one, in the caller's transaction.
 
-    Callers serialise appends (the service holds a lock and SQLite a write lock).
+    Appends are serialised so the chain never forks: on PostgreSQL by an advisory
+    lock held until the caller's transaction ends (every server process and thread
+    waits for it here, after its other writes, so no lock is taken in the reverse
+    order); on SQLite by the write transaction (BEGIN IMMEDIATE) the caller holds.
     """
+    connection = session.connection()
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        # A read session (Exchange._read): the lock would end with the statement.
+        raise RuntimeError("audit entries are appended in a write transaction")
+    advisory_lock(connection, AUDIT_CHAIN_LOCK)
     last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()
     entry = AuditEntry(
         at=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),

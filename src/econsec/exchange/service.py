@@ -14,7 +14,7 @@ import secrets
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,8 +43,11 @@ from econsec.exchange.db import (
     database_url,
     make_engine,
     migrate,
+    reader,
+    writer,
 )
 from econsec.exchange.rules import expiry, review_rule
+from econsec.rules.dated import DatedError
 
 #: Reads of records with these markings are audited.
 AUDITED_READS = frozenset({Marking.AMBER, Marking.AMBER_STRICT, Marking.RED})
@@ -96,26 +99,46 @@ class Exchange:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        # Audit appends read the last hash then insert: one writer at a time.
-        self._write_lock = threading.Lock()
+        self._writes = sessionmaker(writer(engine), expire_on_commit=False)
+        self._reads = sessionmaker(reader(engine), expire_on_commit=False)
+        # SQLite has one writer at a time anyway: threads queue on this lock rather
+        # than poll the busy timeout. PostgreSQL writers run concurrently; the audit
+        # chain serialises its appends itself (audit.append).
+        self._write_lock: AbstractContextManager[Any] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     @classmethod
     def open(cls, path: Path) -> Exchange:
         """Open (creating and migrating if needed) the SQLite exchange at ``path``."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(database_url(path))
-        migrate(engine)
+        return cls.connect(database_url(path))
+
+    @classmethod
+    def connect(cls, url: str, *, pool_size: int = 10, upgrade: bool = True) -> Exchange:
+        """Open the exchange at an SQLAlchemy ``url``, migrating it unless ``upgrade`` is false.
+
+        ``sqlite:///PATH`` (embedded) or ``postgresql+psycopg://USER@HOST:PORT/DB``
+        (shared server; ``pool_size`` connections per process).
+        """
+        engine = make_engine(url, pool_size=pool_size)
+        if upgrade:
+            migrate(engine)
         return cls(engine)
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
-        with self._write_lock, self._sessions.begin() as session:
+        with self._write_lock, self._writes.begin() as session:
             yield session
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
-        with self._sessions() as session:
+        with self._reads() as session:
             yield session
+
+    def today(self) -> dt.date:
+        """The exchange's current day (UTC): deadlines and "in force" are judged on it."""
+        return _now().date()
 
     def audit_refusal(
         self,
@@ -318,7 +341,14 @@ class Exchange:
 
     @staticmethod
     def _check_audience(session: Session, principal: Principal, data: DenialInput) -> str | None:
-        """Why the audience of a new record is invalid, or None."""
+        """Why the audience (or the date) of a new record is invalid, or None."""
+        try:
+            expiry(data.decision_date)
+        except DatedError:  # before the regulation's review rule applies
+            return (
+                f"decision_date: no denial review rule is in force on {data.decision_date} "
+                "(see exchange_rules.yaml)"
+            )
         if data.sharing_group is not None:
             member = session.get(GroupMember, (data.sharing_group, principal.org_id))
             if member is None:

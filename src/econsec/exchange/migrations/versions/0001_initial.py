@@ -107,12 +107,23 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(64), nullable=False, unique=True),
     )
     op.create_index("ix_audit_log_org_id", "audit_log", ["org_id"])
-    if op.get_bind().dialect.name == "sqlite":
-        # Append-only: the database itself refuses to change or remove an entry.
+    # Append-only: the database itself refuses to change or remove an entry.
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
         for verb in ("UPDATE", "DELETE"):
             op.execute(
                 f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
                 "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+            )
+    elif dialect == "postgresql":
+        op.execute(
+            "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$"
+        )
+        for verb, level in (("UPDATE", "ROW"), ("DELETE", "ROW"), ("TRUNCATE", "STATEMENT")):
+            op.execute(
+                f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
+                f"FOR EACH {level} EXECUTE FUNCTION audit_log_append_only()"
             )
 
 
@@ -129,3 +140,5 @@ def downgrade() -> None:
         "organisations",
     ):
         op.drop_table(table)
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")

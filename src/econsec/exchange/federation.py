@@ -1,0 +1,1141 @@
+"""Federation: two exchange instances share the records their agreement allows.
+
+Each instance has a name (``eu``, ``us`` …, :meth:`Federation.set_instance`).
+A **peer** is another instance; this side keeps its half of the agreement
+(:class:`econsec.exchange.federation_db.FedPeer`): which markings it sends,
+the local sharing group whose AMBER records may flow, the local group AMBER
+records received from the peer land in, whether records received from a third
+instance may be sent on to the peer, and which instances its own records may be
+forwarded to. The peer acts here as a local stand-in organisation and user
+whose token carries only the ``federation`` scope.
+
+Rules (``docs/exchange.md``, "Federation"):
+
+* **What leaves**: the records the peer's stand-in may see under the ordinary
+  visibility filter, narrowed in the same query by the agreement: CLEAR and
+  GREEN if the agreement lists them; AMBER only when in the agreement's sending
+  group (and the peer has a receiving group); never AMBER+STRICT (it never
+  leaves its originator organisation), never RED (named individuals only),
+  never a record with exclusions (they name organisations the peer cannot
+  apply: deny beats allow). A record received from another instance goes on
+  only if the agreement forwards received records *and* the peer is in the
+  record's ``reach``, never back to the instance it came from or its origin.
+* **Downgrade rules** on receipt: the record keeps its origin (instance,
+  organisation, id, version) and is stored under a local stand-in of the origin
+  organisation (no one can log in as it, so no one here can change its marking);
+  CLEAR/GREEN stay as they are, AMBER lands in the receiving group only (no
+  group: refused); ``reach`` is the origin's list and is only ever narrowed;
+  a copy from a non-origin instance never lowers the marking received before.
+* **Versions**: the origin's last change; an older or equal version changes
+  nothing (idempotent), a newer one updates. A record that stops being allowed
+  for a peer it was sent to is *withdrawn*: the peer hides it (visible to no
+  one) and withdraws it from whoever it forwarded it to.
+* Every record sent and every record received (or refused) is audited.
+
+New record kinds join by :func:`register` ing a :class:`RecordKind`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import re
+import secrets
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+import httpx
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import ColumnElement, and_, case, exists, false, or_, select
+from sqlalchemy.orm import Session
+
+from econsec.exchange import audit
+from econsec.exchange.access import Principal, visible_filter
+from econsec.exchange.db import (
+    ApiToken,
+    Denial,
+    GroupMember,
+    Marking,
+    Organisation,
+    RecordExclusion,
+    ReviewStatus,
+    Role,
+    Scope,
+    SharingGroup,
+    User,
+)
+from econsec.exchange.federation_db import (
+    FedInstance,
+    FedOrigin,
+    FedPeer,
+    FedReach,
+    FedRecord,
+    FedSent,
+)
+from econsec.exchange.service import Exchange, ExchangeError, hash_token
+
+NAME = r"^[a-z][a-z0-9-]{0,39}$"
+_NAME = re.compile(NAME)
+#: Markings that may ever cross instances (AMBER under a named group only).
+FEDERABLE = (Marking.CLEAR, Marking.GREEN, Marking.AMBER)
+DEFAULT_SEND = (Marking.CLEAR.value, Marking.GREEN.value)
+PEER_PREFIX = "peer:"
+_ENTRY = r"^[0-9][A-E][0-9]{3}(\.[a-z0-9]+)*$"
+InstanceName = Annotated[str, Field(pattern=NAME)]
+ControlEntry = Annotated[str, Field(pattern=_ENTRY)]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """SQLite hands datetimes back naive; they were stored in UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+# -- wire format ---------------------------------------------------------------------
+
+
+class FedEntry(BaseModel):
+    """One record as it crosses instances (or its withdrawal)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(pattern=NAME, description="Record kind, e.g. denial.")
+    origin_instance: str = Field(pattern=NAME)
+    origin_org: str = Field(min_length=1, max_length=200)
+    origin_country: str = Field(pattern=r"^[A-Z]{2}$")
+    origin_id: str = Field(min_length=1, max_length=36)
+    version: AwareDatetime = Field(description="The origin's last change of the record.")
+    withdrawn: bool = False
+    marking: Marking | None = None
+    #: Instances allowed to hold the record (set by its origin, never widened).
+    reach: list[InstanceName] = Field(default_factory=list)
+    content: dict[str, Any] | None = None
+
+
+class FeedPage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    instance: str = Field(pattern=NAME)
+    entries: list[FedEntry]
+    next_cursor: str
+    more: bool
+
+
+class InboxBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sender: str = Field(pattern=NAME)
+    entries: list[FedEntry] = Field(max_length=5000)
+
+
+class Outcome(BaseModel):
+    kind: str
+    origin_instance: str
+    origin_id: str
+    outcome: Literal["created", "updated", "withdrawn", "unchanged", "ignored", "refused"]
+    reason: str = ""
+
+
+class InboxResult(BaseModel):
+    instance: str
+    outcomes: list[Outcome]
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for o in self.outcomes if o.outcome == outcome)
+
+
+# -- record kinds --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Who may see a received record here: its marking, group and stand-in originator."""
+
+    marking: Marking
+    sharing_group_id: int | None
+    originator_org_id: int
+    author_user_id: int
+
+
+class RecordKind:
+    """A kind of record that federates. Its table has the columns ``id``,
+    ``marking``, ``sharing_group_id``, ``originator_org_id``, ``author_user_id``
+    and ``updated_at`` (every change sets it) that the exchange's records share."""
+
+    name: str
+    table: Any
+
+    def visible(self, principal: Principal) -> ColumnElement[bool]:
+        raise NotImplementedError
+
+    def stays_home(self) -> ColumnElement[bool]:
+        """Records of this kind that never leave the instance (e.g. with exclusions)."""
+        return false()
+
+    def content(self, row: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def validate(self, content: dict[str, Any]) -> BaseModel:
+        raise NotImplementedError
+
+    def write(self, session: Session, row: Any | None, content: BaseModel) -> Any:
+        """Create (``row`` None) or update the local row from validated content."""
+        raise NotImplementedError
+
+    def set_audience(self, row: Any, audience: Placement) -> None:
+        row.marking = audience.marking.value
+        row.sharing_group_id = audience.sharing_group_id
+        row.originator_org_id = audience.originator_org_id
+        row.author_user_id = audience.author_user_id
+        row.updated_at = _now()
+
+
+class DenialContent(BaseModel):
+    """The fields of a denial that cross instances (audience fields do not)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: str = Field(min_length=1, max_length=200)
+    decision_date: dt.date
+    control_entries: list[ControlEntry] = Field(min_length=1)
+    item: str = Field(min_length=1)
+    consignee: str = Field(min_length=1)
+    end_user: str = Field(min_length=1)
+    destination: str = Field(pattern=r"^[A-Z]{2}$")
+    reason: str = Field(min_length=1)
+    expires_on: dt.date
+    review_status: ReviewStatus
+
+
+class DenialKind(RecordKind):
+    name = "denial"
+    table = Denial
+
+    def visible(self, principal: Principal) -> ColumnElement[bool]:
+        return visible_filter(principal)
+
+    def stays_home(self) -> ColumnElement[bool]:
+        return exists(
+            select(RecordExclusion.record_id).where(RecordExclusion.record_id == Denial.id)
+        )
+
+    def content(self, row: Any) -> dict[str, Any]:
+        denial: Denial = row
+        return {
+            "reference": denial.reference,
+            "decision_date": denial.decision_date.isoformat(),
+            "control_entries": denial.control_entries.split(),
+            "item": denial.item,
+            "consignee": denial.consignee,
+            "end_user": denial.end_user,
+            "destination": denial.destination,
+            "reason": denial.reason,
+            "expires_on": denial.expires_on.isoformat(),
+            "review_status": denial.review_status,
+        }
+
+    def validate(self, content: dict[str, Any]) -> BaseModel:
+        return DenialContent.model_validate(content)
+
+    def write(self, session: Session, row: Any | None, content: BaseModel) -> Any:
+        assert isinstance(content, DenialContent)
+        if row is None:
+            now = _now()
+            row = Denial(id=str(uuid.uuid4()), created_at=now, updated_at=now)
+            session.add(row)
+        row.reference = content.reference
+        row.decision_date = content.decision_date
+        row.control_entries = " ".join(content.control_entries)
+        row.item = content.item
+        row.consignee = content.consignee
+        row.end_user = content.end_user
+        row.destination = content.destination
+        row.reason = content.reason
+        row.expires_on = content.expires_on
+        row.review_status = content.review_status.value
+        return row
+
+
+KINDS: dict[str, RecordKind] = {}
+
+
+def register(kind: RecordKind) -> None:
+    """Make records of ``kind`` federate (feed, inbox, withdrawal)."""
+    if not _NAME.match(kind.name):
+        raise ValueError(f"kind: {kind.name!r} is not a valid record kind name")
+    KINDS[kind.name] = kind
+
+
+register(DenialKind())
+
+
+# -- cursors -------------------------------------------------------------------------
+
+
+def encode_cursor(positions: dict[str, tuple[dt.datetime, str]]) -> str:
+    """An opaque cursor: per kind, the (updated_at, id) of the last record passed."""
+    raw = {k: [_aware(t).isoformat(), i] for k, (t, i) in sorted(positions.items())}
+    return base64.urlsafe_b64encode(json.dumps(raw).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> dict[str, tuple[dt.datetime, str]]:
+    if not cursor:
+        return {}
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, dict):
+            raise TypeError("not an object")
+        return {
+            str(k): (_aware(dt.datetime.fromisoformat(v[0])).astimezone(dt.UTC), str(v[1]))
+            for k, v in raw.items()
+        }
+    except (binascii.Error, ValueError, TypeError, IndexError, KeyError) as exc:
+        raise ExchangeError(422, f"since: malformed cursor ({exc})") from exc
+
+
+# -- federation ----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Sent:
+    entry: FedEntry
+    local_id: str
+
+
+@dataclass(slots=True)
+class _Page:
+    items: list[_Sent]
+    next_cursor: str
+    more: bool
+
+
+@dataclass(slots=True)
+class SyncResult:
+    """What one push or pull did: entries sent or received, by outcome."""
+
+    peer: str
+    direction: Literal["push", "pull"]
+    batches: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def add(self, outcomes: Iterable[Outcome]) -> None:
+        for o in outcomes:
+            self.outcomes[o.outcome] = self.outcomes.get(o.outcome, 0) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class PeerInfo:
+    id: int
+    name: str
+    base_url: str
+    has_token: bool
+    org_id: int
+    user_id: int
+    send_markings: tuple[str, ...]
+    send_group: int | None
+    receive_group: int | None
+    forward_received: bool
+    forward_to: tuple[str, ...]
+    push_cursor: str | None
+    pull_cursor: str | None
+
+
+def _info(peer: FedPeer) -> PeerInfo:
+    return PeerInfo(
+        id=peer.id,
+        name=peer.name,
+        base_url=peer.base_url,
+        has_token=bool(peer.token),
+        org_id=peer.org_id,
+        user_id=peer.user_id,
+        send_markings=tuple(peer.send_markings.split()),
+        send_group=peer.send_group_id,
+        receive_group=peer.receive_group_id,
+        forward_received=bool(peer.forward_received),
+        forward_to=tuple(peer.forward_to.split()),
+        push_cursor=peer.push_cursor,
+        pull_cursor=peer.pull_cursor,
+    )
+
+
+class Federation:
+    """Federation operations on one exchange (shares its write lock and audit chain)."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        self.exchange = exchange
+
+    # -- configuration ----------------------------------------------------------------
+
+    def instance_name(self) -> str | None:
+        with self.exchange._read() as session:
+            row = session.get(FedInstance, 1)
+            return row.name if row is not None else None
+
+    def _require_instance(self, session: Session) -> str:
+        row = session.get(FedInstance, 1)
+        if row is None:
+            raise ExchangeError(
+                409, "instance: this exchange has no federation name (econsec exchange instance)"
+            )
+        return row.name
+
+    def set_instance(self, name: str) -> str:
+        """Name this instance (once; the name is part of every record's provenance)."""
+        if not _NAME.match(name):
+            raise ExchangeError(422, f"name: {name!r} must match {NAME}")
+        with self.exchange._write() as session:
+            row = session.get(FedInstance, 1)
+            if row is not None:
+                if row.name != name:
+                    raise ExchangeError(409, f"name: this instance is already named {row.name!r}")
+                return name
+            session.add(FedInstance(id=1, name=name, created_at=_now()))
+            audit.append(session, action="federation.instance", outcome="ok", detail={"name": name})
+            return name
+
+    @staticmethod
+    def _check_agreement(
+        session: Session,
+        send_markings: Sequence[str],
+        send_group: int | None,
+        receive_group: int | None,
+        forward_to: Sequence[str],
+    ) -> str | None:
+        for i, value in enumerate(send_markings):
+            try:
+                marking = Marking(value)
+            except ValueError:
+                return f"send_markings[{i}]: {value!r} is not a TLP 2.0 marking"
+            if marking is Marking.RED:
+                return f"send_markings[{i}]: RED is for named individuals and never leaves"
+            if marking is Marking.AMBER_STRICT:
+                return f"send_markings[{i}]: AMBER+STRICT never leaves its originator organisation"
+        if Marking.AMBER.value in send_markings and send_group is None:
+            return "send_group: AMBER is sent only under a named sharing group"
+        for fld, group in (("send_group", send_group), ("receive_group", receive_group)):
+            if group is not None and session.get(SharingGroup, group) is None:
+                return f"{fld}: no sharing group {group}"
+        for i, name in enumerate(forward_to):
+            if not _NAME.match(name):
+                return f"forward_to[{i}]: {name!r} is not an instance name"
+        return None
+
+    def add_peer(
+        self,
+        name: str,
+        base_url: str,
+        country: str,
+        *,
+        token: str | None = None,
+        send_markings: Sequence[str] = DEFAULT_SEND,
+        send_group: int | None = None,
+        receive_group: int | None = None,
+        forward_received: bool = False,
+        forward_to: Sequence[str] = (),
+        token_days: int = 365,
+    ) -> tuple[int, str]:
+        """Register a peer; returns its id and the token the peer must present here.
+
+        Creates, in one transaction, the peer's stand-in organisation and user
+        (``peer:<name>``, in the sending group so the visibility filter lets it
+        see that group's AMBER records) and a token with the ``federation`` scope
+        only (shown once; only its sha256 is stored).
+        """
+        if not _NAME.match(name):
+            raise ExchangeError(422, f"name: {name!r} must match {NAME}")
+        if not re.match(r"^https?://[^\s]+$", base_url):
+            raise ExchangeError(422, f"base_url: {base_url!r} is not an http(s) URL")
+        if len(country) != 2 or not country.isalpha() or not country.isupper():
+            raise ExchangeError(422, f"country: {country!r} is not an ISO 3166 alpha-2 code")
+        with self.exchange._write() as session:
+            me = self._require_instance(session)
+            problem = self._check_agreement(
+                session, send_markings, send_group, receive_group, forward_to
+            )
+            if name == me:
+                problem = f"name: {name!r} is this instance's own name"
+            elif session.scalar(select(FedPeer.id).where(FedPeer.name == name)):
+                problem = f"name: peer {name!r} already exists"
+            elif session.scalar(
+                select(Organisation.id).where(Organisation.name == PEER_PREFIX + name)
+            ):
+                problem = f"name: organisation {PEER_PREFIX + name!r} already exists"
+            if problem is not None:
+                raise ExchangeError(409 if "exists" in problem else 422, problem)
+            org = Organisation(name=PEER_PREFIX + name, country=country)
+            session.add(org)
+            session.flush()
+            user = User(org_id=org.id, name=PEER_PREFIX + name, role=Role.ADMIN.value)
+            session.add(user)
+            session.flush()
+            now = _now()
+            peer = FedPeer(
+                name=name,
+                base_url=base_url.rstrip("/"),
+                token=token,
+                org_id=org.id,
+                user_id=user.id,
+                send_markings=" ".join(dict.fromkeys(send_markings)),
+                send_group_id=send_group,
+                receive_group_id=receive_group,
+                forward_received=int(forward_received),
+                forward_to=" ".join(dict.fromkeys(forward_to)),
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(peer)
+            if send_group is not None:
+                session.add(GroupMember(group_id=send_group, org_id=org.id))
+            inbound = "ecx_" + secrets.token_urlsafe(32)
+            session.add(
+                ApiToken(
+                    user_id=user.id,
+                    token_hash=hash_token(inbound),
+                    scopes=Scope.FEDERATION.value,
+                    created_at=now,
+                    expires_at=now + dt.timedelta(days=token_days),
+                    revoked=0,
+                )
+            )
+            session.flush()
+            audit.append(
+                session,
+                action="federation.peer",
+                outcome="ok",
+                org_id=org.id,
+                user_id=user.id,
+                detail={"peer": name, "base_url": peer.base_url, **self._agreement(peer)},
+            )
+            return peer.id, inbound
+
+    @staticmethod
+    def _agreement(peer: FedPeer) -> dict[str, Any]:
+        return {
+            "send_markings": peer.send_markings.split(),
+            "send_group": peer.send_group_id,
+            "receive_group": peer.receive_group_id,
+            "forward_received": bool(peer.forward_received),
+            "forward_to": peer.forward_to.split(),
+        }
+
+    def update_peer(
+        self,
+        name: str,
+        *,
+        token: str | None = None,
+        base_url: str | None = None,
+        send_markings: Sequence[str] | None = None,
+        send_group: int | None = None,
+        receive_group: int | None = None,
+        forward_received: bool | None = None,
+        forward_to: Sequence[str] | None = None,
+    ) -> PeerInfo:
+        """Change the token, address or agreement of a peer (None: unchanged).
+
+        A narrower agreement applies to records changed from now on; records
+        already sent stay with the peer until they change (then withdrawn).
+        """
+        if base_url is not None and not re.match(r"^https?://[^\s]+$", base_url):
+            raise ExchangeError(422, f"base_url: {base_url!r} is not an http(s) URL")
+        with self.exchange._write() as session:
+            peer = self._peer(session, name)
+            markings = send_markings if send_markings is not None else peer.send_markings.split()
+            group = send_group if send_group is not None else peer.send_group_id
+            receive = receive_group if receive_group is not None else peer.receive_group_id
+            onward = forward_to if forward_to is not None else peer.forward_to.split()
+            problem = self._check_agreement(session, markings, group, receive, onward)
+            if problem is not None:
+                raise ExchangeError(422, problem)
+            if token is not None:
+                peer.token = token
+            if base_url is not None:
+                peer.base_url = base_url.rstrip("/")
+            peer.send_markings = " ".join(dict.fromkeys(markings))
+            if group is not None and group != peer.send_group_id:
+                if peer.send_group_id is not None:
+                    old = session.get(GroupMember, (peer.send_group_id, peer.org_id))
+                    if old is not None:
+                        session.delete(old)
+                if session.get(GroupMember, (group, peer.org_id)) is None:
+                    session.add(GroupMember(group_id=group, org_id=peer.org_id))
+            peer.send_group_id = group
+            peer.receive_group_id = receive
+            if forward_received is not None:
+                peer.forward_received = int(forward_received)
+            peer.forward_to = " ".join(dict.fromkeys(onward))
+            peer.updated_at = _now()
+            audit.append(
+                session,
+                action="federation.peer",
+                outcome="ok",
+                org_id=peer.org_id,
+                user_id=peer.user_id,
+                detail={
+                    "peer": name,
+                    "change": "update",
+                    "token": "replaced" if token is not None else "unchanged",
+                    **self._agreement(peer),
+                },
+            )
+            return _info(peer)
+
+    def peers(self) -> list[PeerInfo]:
+        with self.exchange._read() as session:
+            return [_info(p) for p in session.scalars(select(FedPeer).order_by(FedPeer.name))]
+
+    @staticmethod
+    def _peer(session: Session, name: str) -> FedPeer:
+        peer = session.scalars(select(FedPeer).where(FedPeer.name == name)).first()
+        if peer is None:
+            raise ExchangeError(404, f"peer: no peer {name!r}")
+        return peer
+
+    def peer_of(self, principal: Principal, action: str) -> str:
+        """The name of the peer ``principal`` acts for (403 if it is no peer's)."""
+        with self.exchange._read() as session:
+            name = session.scalar(select(FedPeer.name).where(FedPeer.user_id == principal.user_id))
+        if name is None:
+            message = "authorization: the token is not a federation peer's"
+            self.exchange.audit_refusal(principal, action, message)
+            raise ExchangeError(403, message)
+        return name
+
+    # -- the feed ---------------------------------------------------------------------
+
+    def _allowed(self, kind: RecordKind, peer: FedPeer) -> ColumnElement[bool]:
+        """What the agreement lets ``peer`` receive, on top of the visibility filter."""
+        table = kind.table
+        principal = Principal(
+            peer.user_id, peer.org_id, Role.ADMIN.value, frozenset({Scope.FEDERATION.value})
+        )
+        markings = [m for m in peer.send_markings.split() if Marking(m) in FEDERABLE]
+        amber_ok: ColumnElement[bool] = (
+            table.sharing_group_id == peer.send_group_id
+            if peer.send_group_id is not None
+            else false()
+        )
+        reached = exists(
+            select(FedReach.instance).where(
+                FedReach.kind == kind.name,
+                FedReach.local_id == table.id,
+                FedReach.instance == peer.name,
+            )
+        )
+        forwardable = (
+            and_(
+                FedRecord.withdrawn == 0,
+                FedRecord.origin_instance != peer.name,
+                FedRecord.via_peer_id != peer.id,
+                reached,
+            )
+            if peer.forward_received
+            else false()
+        )
+        return and_(
+            table.marking.in_(markings),
+            or_(table.marking != Marking.AMBER.value, amber_ok),
+            kind.visible(principal),
+            ~kind.stays_home(),
+            or_(FedRecord.local_id.is_(None), forwardable),
+        )
+
+    def _feed(self, session: Session, peer: FedPeer, since: str | None, limit: int) -> _Page:
+        me = self._require_instance(session)
+        positions = decode_cursor(since)
+        items: list[_Sent] = []
+        more = False
+        for kind in KINDS.values():
+            table = kind.table
+            allowed = self._allowed(kind, peer)
+            sent_before = exists(
+                select(FedSent.local_id).where(
+                    FedSent.peer_id == peer.id,
+                    FedSent.kind == kind.name,
+                    FedSent.local_id == table.id,
+                    FedSent.withdrawn == 0,
+                )
+            )
+            query = (
+                select(table, FedRecord, case((allowed, 1), else_=0))
+                .outerjoin(
+                    FedRecord, and_(FedRecord.kind == kind.name, FedRecord.local_id == table.id)
+                )
+                .where(or_(allowed, sent_before))
+                .order_by(table.updated_at, table.id)
+                .limit(limit)
+            )
+            if kind.name in positions:
+                at, last = positions[kind.name]
+                query = query.where(
+                    or_(table.updated_at > at, and_(table.updated_at == at, table.id > last))
+                )
+            rows = session.execute(query).all()
+            more = more or len(rows) == limit
+            for row, record, ok in rows:
+                items.append(
+                    _Sent(self._entry(session, kind, me, peer, row, record, bool(ok)), row.id)
+                )
+                positions[kind.name] = (_aware(row.updated_at), row.id)
+        return _Page(items, encode_cursor(positions), more)
+
+    @staticmethod
+    def _entry(
+        session: Session,
+        kind: RecordKind,
+        me: str,
+        peer: FedPeer,
+        row: Any,
+        record: FedRecord | None,
+        allowed: bool,
+    ) -> FedEntry:
+        org = session.get(Organisation, row.originator_org_id)
+        assert org is not None
+        if record is None:
+            origin, origin_org, origin_id = me, org.name, row.id
+            version = _aware(row.updated_at)
+            reach = sorted({me, peer.name, *peer.forward_to.split()})
+        else:
+            origin, origin_org, origin_id = (
+                record.origin_instance,
+                record.origin_org,
+                record.origin_id,
+            )
+            version = _aware(record.origin_version)
+            reach = sorted(
+                session.scalars(
+                    select(FedReach.instance).where(
+                        FedReach.kind == kind.name, FedReach.local_id == row.id
+                    )
+                )
+            )
+        if not allowed:
+            return FedEntry(
+                kind=kind.name,
+                origin_instance=origin,
+                origin_org=origin_org,
+                origin_country=org.country,
+                origin_id=origin_id,
+                version=version,
+                withdrawn=True,
+            )
+        return FedEntry(
+            kind=kind.name,
+            origin_instance=origin,
+            origin_org=origin_org,
+            origin_country=org.country,
+            origin_id=origin_id,
+            version=version,
+            marking=Marking(row.marking),
+            reach=reach,
+            content=kind.content(row),
+        )
+
+    def _record_sent(
+        self,
+        session: Session,
+        peer: FedPeer,
+        items: Sequence[_Sent],
+        via: str,
+        outcomes: Sequence[Outcome] | None = None,
+    ) -> None:
+        now = _now()
+        for i, item in enumerate(items):
+            entry = item.entry
+            sent = session.get(FedSent, (peer.id, entry.kind, item.local_id))
+            if sent is None:
+                sent = FedSent(peer_id=peer.id, kind=entry.kind, local_id=item.local_id)
+                session.add(sent)
+            sent.version = entry.version
+            sent.withdrawn = int(entry.withdrawn)
+            sent.sent_at = now
+            detail: dict[str, Any] = {
+                "peer": peer.name,
+                "via": via,
+                "kind": entry.kind,
+                "origin": f"{entry.origin_instance}/{entry.origin_id}",
+                "version": entry.version.isoformat(),
+                "marking": entry.marking.value if entry.marking else None,
+                "withdrawn": entry.withdrawn,
+            }
+            if outcomes is not None and i < len(outcomes):
+                detail["peer_outcome"] = outcomes[i].outcome
+            audit.append(
+                session,
+                action="federation.send",
+                outcome="ok",
+                org_id=peer.org_id,
+                user_id=peer.user_id,
+                record_id=item.local_id,
+                detail=detail,
+            )
+
+    def serve_feed(self, peer_name: str, since: str | None, limit: int = 500) -> FeedPage:
+        """The page of records ``peer_name`` may receive after ``since`` (it pulls)."""
+        with self.exchange._write() as session:
+            peer = self._peer(session, peer_name)
+            page = self._feed(session, peer, since, limit)
+            self._record_sent(session, peer, page.items, "pull")
+            return FeedPage(
+                instance=self._require_instance(session),
+                entries=[i.entry for i in page.items],
+                next_cursor=page.next_cursor,
+                more=page.more,
+            )
+
+    # -- the inbox --------------------------------------------------------------------
+
+    def receive(self, peer_name: str, batch: InboxBatch) -> InboxResult:
+        """Apply a batch pushed by ``peer_name`` (one transaction)."""
+        if batch.sender != peer_name:
+            message = f"sender: the token is peer {peer_name!r}'s, not {batch.sender!r}'s"
+            self.exchange.audit_refusal(None, "federation.inbox", message)
+            raise ExchangeError(403, message)
+        with self.exchange._write() as session:
+            peer = self._peer(session, peer_name)
+            me = self._require_instance(session)
+            outcomes = self._apply_all(session, me, peer, batch.entries, "push")
+            return InboxResult(instance=me, outcomes=outcomes)
+
+    def _apply_all(
+        self, session: Session, me: str, peer: FedPeer, entries: Sequence[FedEntry], via: str
+    ) -> list[Outcome]:
+        outcomes = []
+        for entry in entries:
+            outcome, reason, local_id = self._apply(session, me, peer, entry)
+            outcomes.append(
+                Outcome(
+                    kind=entry.kind,
+                    origin_instance=entry.origin_instance,
+                    origin_id=entry.origin_id,
+                    outcome=outcome,
+                    reason=reason,
+                )
+            )
+            audit.append(
+                session,
+                action="federation.receive",
+                outcome="refused" if outcome == "refused" else "ok",
+                org_id=peer.org_id,
+                user_id=peer.user_id,
+                record_id=local_id,
+                detail={
+                    "peer": peer.name,
+                    "via": via,
+                    "kind": entry.kind,
+                    "origin": f"{entry.origin_instance}/{entry.origin_id}",
+                    "version": entry.version.isoformat(),
+                    "marking": entry.marking.value if entry.marking else None,
+                    "withdrawn": entry.withdrawn,
+                    "result": outcome,
+                    "reason": reason,
+                },
+            )
+        return outcomes
+
+    def _stand_in(self, session: Session, entry: FedEntry) -> FedOrigin | None:
+        """The local stand-in organisation and user of the record's origin organisation
+        (None if its name, ``<org>@<instance>``, is taken by a local one)."""
+        origin = session.scalars(
+            select(FedOrigin).where(
+                FedOrigin.instance == entry.origin_instance,
+                FedOrigin.org_name == entry.origin_org,
+            )
+        ).first()
+        if origin is not None:
+            return origin
+        label = f"{entry.origin_org}@{entry.origin_instance}"
+        if session.scalar(select(Organisation.id).where(Organisation.name == label)) or (
+            session.scalar(select(User.id).where(User.name == label))
+        ):
+            return None
+        org = Organisation(name=label, country=entry.origin_country)
+        session.add(org)
+        session.flush()
+        user = User(org_id=org.id, name=label, role=Role.ANALYST.value)
+        session.add(user)
+        session.flush()
+        origin = FedOrigin(
+            instance=entry.origin_instance,
+            org_name=entry.origin_org,
+            org_id=org.id,
+            user_id=user.id,
+        )
+        session.add(origin)
+        session.flush()
+        return origin
+
+    def _hide(
+        self, session: Session, kind: RecordKind, record: FedRecord, version: dt.datetime
+    ) -> None:
+        """Withdraw a received record: AMBER+STRICT of its stand-in origin, seen by no one."""
+        row = session.get(kind.table, record.local_id)
+        assert row is not None
+        kind.set_audience(
+            row,
+            Placement(Marking.AMBER_STRICT, None, row.originator_org_id, row.author_user_id),
+        )
+        record.withdrawn = 1
+        record.origin_version = max(_aware(record.origin_version), version)
+
+    def _apply(
+        self, session: Session, me: str, peer: FedPeer, entry: FedEntry
+    ) -> tuple[str, str, str | None]:
+        """(outcome, reason, local id) of one received entry."""
+        kind = KINDS.get(entry.kind)
+        if kind is None:
+            return "refused", f"kind: unknown record kind {entry.kind!r}", None
+        if entry.origin_instance == me:
+            return "ignored", "origin_instance: the record is this instance's own", None
+        from_origin = entry.origin_instance == peer.name
+        record = session.scalars(
+            select(FedRecord).where(
+                FedRecord.kind == kind.name,
+                FedRecord.origin_instance == entry.origin_instance,
+                FedRecord.origin_id == entry.origin_id,
+            )
+        ).first()
+        local_id = record.local_id if record is not None else None
+        if record is not None and record.via_peer_id != peer.id and not from_origin:
+            return "ignored", "via: the record came through another peer", local_id
+        stored = _aware(record.origin_version) if record is not None else None
+        if entry.withdrawn:
+            if record is None:
+                return "ignored", "origin_id: no such record was received", None
+            assert stored is not None
+            if entry.version < stored or record.withdrawn:
+                return "unchanged", "", local_id
+            self._hide(session, kind, record, entry.version)
+            return "withdrawn", "", local_id
+        if stored is not None and entry.version <= stored:
+            return "unchanged", "", local_id
+        refusal = self._refusal(me, peer, entry)
+        content: BaseModel | None = None
+        if refusal is None:
+            try:
+                content = kind.validate(entry.content or {})
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in ("content", *first["loc"]))
+                refusal = f"{where}: {first['msg']}"
+        marking = entry.marking or Marking.RED
+        floor = Marking(record.received_marking) if record is not None else marking
+        if not from_origin and record is not None and marking.rank < floor.rank:
+            marking = floor  # only the origin may lower a marking
+        # accepted updates come from the peer the record came through (or its
+        # origin, which then becomes that peer): AMBER lands in its receiving group
+        group = peer.receive_group_id if marking is Marking.AMBER else None
+        if refusal is None and marking is Marking.AMBER and group is None:
+            refusal = (
+                "agreement: AMBER lands only in a receiving sharing group "
+                f"(none set for peer {peer.name!r})"
+            )
+        if refusal is not None or content is None:
+            if record is not None and not record.withdrawn:
+                # what may no longer be shared here stops being visible here
+                self._hide(session, kind, record, entry.version)
+            return "refused", refusal or "content: missing", local_id
+        stand_in = self._stand_in(session, entry)
+        if stand_in is None:
+            return (
+                "refused",
+                (
+                    f"origin_org: {entry.origin_org}@{entry.origin_instance} is the name of "
+                    "a local organisation or user"
+                ),
+                local_id,
+            )
+        row = session.get(kind.table, local_id) if local_id is not None else None
+        row = kind.write(session, row, content)
+        kind.set_audience(
+            row,
+            Placement(
+                marking,
+                group,
+                stand_in.org_id,
+                stand_in.user_id,
+            ),
+        )
+        session.flush()
+        reach = set(entry.reach)
+        if record is None:
+            record = FedRecord(
+                kind=kind.name,
+                local_id=row.id,
+                origin_instance=entry.origin_instance,
+                origin_org=entry.origin_org,
+                origin_id=entry.origin_id,
+                origin_version=entry.version,
+                received_marking=marking.value,
+                via_peer_id=peer.id,
+                withdrawn=0,
+            )
+            session.add(record)
+            outcome = "created"
+        else:
+            held = set(
+                session.scalars(
+                    select(FedReach.instance).where(
+                        FedReach.kind == kind.name, FedReach.local_id == row.id
+                    )
+                )
+            )
+            if not from_origin:
+                reach &= held  # a copy from a non-origin instance never widens the reach
+            for gone in held - reach:
+                reached = session.get(FedReach, (kind.name, row.id, gone))
+                if reached is not None:
+                    session.delete(reached)
+            reach -= held
+            record.origin_version = entry.version
+            record.received_marking = (
+                marking.value if from_origin else max(marking, floor, key=lambda m: m.rank).value
+            )
+            if from_origin:
+                record.via_peer_id = peer.id
+            record.withdrawn = 0
+            outcome = "updated"
+        session.add_all(FedReach(kind=kind.name, local_id=row.id, instance=i) for i in reach)
+        session.flush()
+        return outcome, "", row.id
+
+    @staticmethod
+    def _refusal(me: str, peer: FedPeer, entry: FedEntry) -> str | None:
+        """Why an entry may not be held here at all, or None."""
+        if entry.marking is None:
+            return "marking: missing"
+        if entry.marking not in FEDERABLE:
+            return f"marking: {entry.marking.value} never crosses instances"
+        if me not in entry.reach:
+            return f"reach: this instance ({me}) is not in the record's reach"
+        if entry.origin_instance not in entry.reach:
+            return "reach: the origin instance is missing from the record's reach"
+        if entry.origin_instance != peer.name and not peer.forward_received:
+            # symmetric: received-and-forwarded records are accepted only from a
+            # peer this side has agreed to exchange forwarded records with
+            return f"via: records of {entry.origin_instance} are not accepted from {peer.name}"
+        return None
+
+    # -- push and pull ----------------------------------------------------------------
+
+    def _client(self, peer: FedPeer | PeerInfo, client: httpx.Client | None) -> httpx.Client:
+        return client or httpx.Client(base_url=peer.base_url, timeout=30.0)
+
+    @staticmethod
+    def _headers(token: str | None, name: str) -> dict[str, str]:
+        if not token:
+            raise ExchangeError(
+                409, f"token: no token for calling peer {name!r} (econsec exchange peer set)"
+            )
+        return {"authorization": f"Bearer {token}"}
+
+    @staticmethod
+    def _answer(response: httpx.Response, peer: str, what: str) -> Any:
+        if response.status_code != 200:
+            try:
+                detail = response.json().get("detail", response.text)
+            except ValueError:
+                detail = response.text
+            raise ExchangeError(
+                502, f"peer {peer!r}: {what} answered {response.status_code}: {detail}"
+            )
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ExchangeError(502, f"peer {peer!r}: {what} answered malformed JSON") from exc
+
+    def pull(
+        self, peer_name: str, client: httpx.Client | None = None, limit: int = 500
+    ) -> SyncResult:
+        """Fetch the peer's feed from the stored cursor and apply it, page by page.
+
+        Each page is applied and the cursor advanced in one transaction, so an
+        interrupted pull resumes where it stopped and a repeated one changes nothing.
+        """
+        with self.exchange._read() as session:
+            peer = self._peer(session, peer_name)
+            token, base = peer.token, peer.base_url
+        headers = self._headers(token, peer_name)
+        result = SyncResult(peer_name, "pull")
+        http = self._client(peer, client)
+        try:
+            while True:
+                with self.exchange._read() as session:
+                    cursor = self._peer(session, peer_name).pull_cursor
+                params: dict[str, str | int] = {"limit": limit}
+                if cursor:
+                    params["since"] = cursor
+                response = http.get("/v1/federation/feed", params=params, headers=headers)
+                try:
+                    page = FeedPage.model_validate(self._answer(response, peer_name, "feed"))
+                except ValidationError as exc:
+                    first = exc.errors()[0]
+                    where = ".".join(str(p) for p in first["loc"])
+                    raise ExchangeError(
+                        502, f"peer {peer_name!r}: feed {where}: {first['msg']}"
+                    ) from exc
+                if page.instance != peer_name:
+                    raise ExchangeError(
+                        502, f"instance: {base} answers as {page.instance!r}, not {peer_name!r}"
+                    )
+                with self.exchange._write() as session:
+                    me = self._require_instance(session)
+                    peer = self._peer(session, peer_name)
+                    result.add(self._apply_all(session, me, peer, page.entries, "pull"))
+                    peer.pull_cursor = page.next_cursor
+                result.batches += 1
+                if not page.more:
+                    return result
+        finally:
+            if client is None:
+                http.close()
+
+    def push(
+        self, peer_name: str, client: httpx.Client | None = None, limit: int = 500
+    ) -> SyncResult:
+        """Send the peer what changed since the push cursor, page by page.
+
+        The cursor advances (and the sent records are audited) only once the
+        peer has answered; sending a page again is harmless (idempotent).
+        """
+        with self.exchange._read() as session:
+            peer = self._peer(session, peer_name)
+            token = peer.token
+        headers = self._headers(token, peer_name)
+        result = SyncResult(peer_name, "push")
+        http = self._client(peer, client)
+        try:
+            while True:
+                with self.exchange._read() as session:
+                    me = self._require_instance(session)
+                    peer = self._peer(session, peer_name)
+                    page = self._feed(session, peer, peer.push_cursor, limit)
+                if not page.items:
+                    return result
+                batch = InboxBatch(sender=me, entries=[i.entry for i in page.items])
+                response = http.post(
+                    "/v1/federation/inbox",
+                    content=batch.model_dump_json(),
+                    headers={**headers, "content-type": "application/json"},
+                )
+                try:
+                    answer = InboxResult.model_validate(self._answer(response, peer_name, "inbox"))
+                except ValidationError as exc:
+                    raise ExchangeError(
+                        502, f"peer {peer_name!r}: inbox answer: {exc.errors()[0]['msg']}"
+                    ) from exc
+                with self.exchange._write() as session:
+                    peer = self._peer(session, peer_name)
+                    self._record_sent(session, peer, page.items, "push", answer.outcomes)
+                    peer.push_cursor = page.next_cursor
+                result.add(answer.outcomes)
+                result.batches += 1
+                if not page.more:
+                    return result
+        finally:
+            if client is None:
+                http.close()

@@ -1,0 +1,109 @@
+"""Tables of federation between exchange instances (revision ``0003``).
+
+They live in :data:`econsec.exchange.db.Base`'s metadata beside the exchange's
+own tables, which they only reference: a received record is an ordinary row of
+its kind's table (``denials`` …) whose provenance is kept here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from econsec.exchange.db import Base
+
+
+class FedInstance(Base):
+    """This instance's own name (one row, ``id = 1``)."""
+
+    __tablename__ = "fed_instance"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FedPeer(Base):
+    """Another instance, and this side's half of the agreement with it."""
+
+    __tablename__ = "fed_peers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    base_url: Mapped[str] = mapped_column(Text)
+    #: The token this side presents to the peer (issued by the peer); None until known.
+    token: Mapped[str | None] = mapped_column(Text)
+    #: The local organisation and user the peer acts as when it calls this side.
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: Markings this side sends, space-separated (a subset of CLEAR GREEN AMBER).
+    send_markings: Mapped[str] = mapped_column(Text)
+    #: Local sharing group whose AMBER records may be sent (AMBER flows only with one).
+    send_group_id: Mapped[int | None] = mapped_column(ForeignKey("sharing_groups.id"))
+    #: Local sharing group that AMBER records received from the peer land in.
+    receive_group_id: Mapped[int | None] = mapped_column(ForeignKey("sharing_groups.id"))
+    #: Whether records received from other instances may be sent on to this peer.
+    forward_received: Mapped[int] = mapped_column(Integer, default=0)
+    #: Instances, space-separated, that this side's own records sent to the peer
+    #: may be forwarded to (their ``reach`` beyond the peer); empty: none.
+    forward_to: Mapped[str] = mapped_column(Text, default="")
+    #: Opaque cursors: how far this side pushed to, and pulled from, the peer.
+    push_cursor: Mapped[str | None] = mapped_column(Text)
+    pull_cursor: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FedOrigin(Base):
+    """The local stand-in organisation and user of an organisation of another instance."""
+
+    __tablename__ = "fed_origins"
+    __table_args__ = (UniqueConstraint("instance", "org_name", name="uq_fed_origins"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance: Mapped[str] = mapped_column(String(40))
+    org_name: Mapped[str] = mapped_column(String(200))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class FedRecord(Base):
+    """Provenance of a received record: local id ↔ (origin instance, origin id)."""
+
+    __tablename__ = "fed_records"
+    __table_args__ = (
+        UniqueConstraint("kind", "origin_instance", "origin_id", name="uq_fed_records_origin"),
+    )
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    local_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    origin_instance: Mapped[str] = mapped_column(String(40))
+    origin_org: Mapped[str] = mapped_column(String(200))
+    origin_id: Mapped[str] = mapped_column(String(36))
+    #: The origin's version (its last change) of what is stored.
+    origin_version: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    #: The marking as received: the floor a copy from a non-origin instance cannot lower.
+    received_marking: Mapped[str] = mapped_column(String(16))
+    #: The peer it came through (updates come from it or from the origin itself).
+    via_peer_id: Mapped[int] = mapped_column(ForeignKey("fed_peers.id"))
+    #: 1 once the sender withdrew it: then visible to no one here.
+    withdrawn: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FedReach(Base):
+    """An instance allowed to hold a received record (origin's list, never widened)."""
+
+    __tablename__ = "fed_reach"
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    local_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class FedSent(Base):
+    """What this side last sent a peer of one record (to withdraw it later)."""
+
+    __tablename__ = "fed_sent"
+    peer_id: Mapped[int] = mapped_column(ForeignKey("fed_peers.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    local_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    withdrawn: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

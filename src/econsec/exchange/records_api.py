@@ -1,0 +1,481 @@
+"""Routes of consultations, licence decisions, alerts and notifications (thin layer).
+
+Included by :func:`econsec.exchange.app.create_exchange_app`; request bodies
+refuse unknown fields, and every refusal is audited (by the service, or by the
+app's validation handler).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from econsec.exchange.access import Principal
+from econsec.exchange.alerts import AlertInput, Alerts
+from econsec.exchange.consultations import ConsultationInput, Consultations
+from econsec.exchange.db import (
+    INT32_MAX,
+    AlertKind,
+    ConsultationState,
+    DbInt,
+    LicenceStatus,
+    Marking,
+    Outcome,
+    Reply,
+    Scope,
+)
+from econsec.exchange.licences import LicenceInput, Licences
+from econsec.exchange.records import Envelope, RecordStore
+from econsec.exchange.service import Exchange
+
+_ENTRY = r"^[0-9][A-E][0-9]{3}(\.[a-z0-9]+)*$"
+_ISO2 = r"^[A-Z]{2}$"
+#: Printable text without NUL (ids and kinds in query parameters).
+_PLAIN = r"^[^\x00]*$"
+_ID = Field(min_length=1, max_length=36)
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _auth(scope: Scope, action: str) -> Any:
+    def dependency(request: Request) -> Principal:
+        exchange: Exchange = request.app.state.exchange
+        principal = exchange.authenticate(_bearer(request), scope, action)
+        request.state.principal = principal
+        return principal
+
+    return Depends(dependency)
+
+
+AlertFacetsReader = Annotated[Principal, _auth(Scope.DENIALS_READ, "alert.facets")]
+AlertListReader = Annotated[Principal, _auth(Scope.DENIALS_READ, "alert.list")]
+AlertReadReader = Annotated[Principal, _auth(Scope.DENIALS_READ, "alert.read")]
+ConsultationListReader = Annotated[Principal, _auth(Scope.DENIALS_READ, "consultation.list")]
+ConsultationReadReader = Annotated[Principal, _auth(Scope.DENIALS_READ, "consultation.read")]
+LicenceListReader = Annotated[Principal, _auth(Scope.DENIALS_READ, "licence.list")]
+LicenceReadReader = Annotated[Principal, _auth(Scope.DENIALS_READ, "licence.read")]
+NotificationListReader = Annotated[Principal, _auth(Scope.DENIALS_READ, "notification.list")]
+LicenceCheckWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "licence.check")]
+AlertCreateWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "alert.create")]
+AlertImportWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "alert.import")]
+AlertMarkingWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "alert.marking")]
+ConsultationCreateWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "consultation.create")]
+ConsultationMarkingWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "consultation.marking")]
+ConsultationOutcomeWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "consultation.outcome")]
+ConsultationReplyWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "consultation.reply")]
+LicenceCreateWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "licence.create")]
+LicenceIssueWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "licence.issue")]
+LicenceMarkingWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "licence.marking")]
+
+
+def _no_nul(value: Any) -> Any:
+    """Text may not hold NUL characters (PostgreSQL text cannot store them)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("NUL characters are not allowed")
+    return value
+
+
+class AudienceIn(BaseModel):
+    """Marking and audience of a new record (as for a denial)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    _text = field_validator("*")(_no_nul)
+
+    marking: Marking = Field(description="TLP 2.0 marking.")
+    sharing_group: DbInt | None = None
+    recipients: list[DbInt] = Field(default_factory=list, description="RED: named user ids.")
+    excluded_orgs: list[DbInt] = Field(
+        default_factory=list, description="Organisations never to see it (deny beats allow)."
+    )
+
+    def envelope(self) -> Envelope:
+        return Envelope(
+            self.marking,
+            self.sharing_group,
+            tuple(self.recipients),
+            tuple(self.excluded_orgs),
+        )
+
+
+class ConsultationIn(AudienceIn):
+    """A consultation of the organisation that issued ``denial_id``."""
+
+    denial_id: str = _ID
+    summary: str = Field(min_length=1, max_length=20000, description="The transaction.")
+    licence_id: str | None = Field(default=None, max_length=36)
+
+
+class ReplyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    _text = field_validator("*")(_no_nul)
+    reply: Reply
+    text: str = Field(min_length=1, max_length=20000)
+
+
+class OutcomeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    _text = field_validator("*")(_no_nul)
+    outcome: Outcome
+    text: str = Field(default="", max_length=20000)
+
+
+class LicenceIn(AudienceIn):
+    """A draft approval, checked at once against partners' denials."""
+
+    reference: str = Field(min_length=1, max_length=200)
+    item: str = Field(min_length=1, max_length=2000)
+    control_entries: list[Annotated[str, Field(pattern=_ENTRY)]] = Field(min_length=1)
+    destination: str = Field(pattern=_ISO2, description="ISO 3166 alpha-2.")
+    consignee: str = Field(min_length=1, max_length=2000)
+    end_user: str = Field(min_length=1, max_length=2000)
+
+
+class IssueIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    _text = field_validator("*")(_no_nul)
+    reasons: str = Field(
+        default="",
+        max_length=20000,
+        description="Why it is granted (required when a partner denied the same).",
+    )
+
+
+class MarkingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    marking: Marking
+
+
+class Contribution(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    indicator: str
+    value: float | None = None
+    weight: float
+    points: float
+    detail: str = ""
+
+
+class DiversionIn(AudienceIn):
+    """A diversion finding (the fields of ``econsec trade alerts --format json``)."""
+
+    kind: Literal["diversion"]
+    reporter: str = Field(pattern=_ISO2)
+    intermediary: str = Field(pattern=_ISO2)
+    target: str | None = Field(default=None, pattern=_ISO2)
+    product: str = Field(min_length=1, max_length=200)
+    score: float = Field(ge=0)
+    contributions: list[Contribution]
+    baseline_value: float | None = None
+    period_value: float | None = None
+    currency: str | None = Field(default=None, max_length=3)
+
+
+class ProposedListingIn(AudienceIn):
+    kind: Literal["proposed_listing"]
+    name: str = Field(min_length=1, max_length=300)
+    country: str = Field(pattern=_ISO2)
+    list: str = Field(min_length=1, max_length=100, description="The list proposed for it.")
+    reason: str = Field(min_length=1, max_length=20000)
+
+
+class ScreeningHitIn(AudienceIn):
+    kind: Literal["screening_hit"]
+    counterparty: str = Field(min_length=1, max_length=300)
+    list_entry_id: str = Field(min_length=1, max_length=200)
+    score: float = Field(ge=0, le=1)
+
+
+AlertIn = Annotated[DiversionIn | ProposedListingIn | ScreeningHitIn, Field(discriminator="kind")]
+
+
+class TradeImportIn(AudienceIn):
+    """The JSON list printed by ``econsec trade alerts --format json``, under one marking."""
+
+    alerts: list[Any] = Field(min_length=1)
+
+
+class ConsultationOut(BaseModel):
+    id: str
+    kind: str
+    originator_org_id: int
+    consulting_org_id: int
+    consulted_org_id: int
+    marking: str
+    sharing_group: int | None
+    denial_id: str | None = Field(description="Null when the reader may not see the denial.")
+    licence_id: str | None
+    summary: str
+    opened_on: dt.date
+    deadline: dt.date
+    deadline_explanation: str
+    state: str
+    overdue: bool
+    days_left: int
+    reply: str | None
+    reply_text: str | None
+    outcome: str | None
+    outcome_text: str | None
+    created_at: str
+    updated_at: str
+
+
+class ConsultationPage(BaseModel):
+    total: int
+    items: list[ConsultationOut]
+
+
+class LicenceOut(BaseModel):
+    id: str
+    kind: str
+    originator_org_id: int
+    marking: str
+    sharing_group: int | None
+    reference: str
+    item: str
+    control_entries: list[str]
+    destination: str
+    consignee: str
+    end_user: str
+    status: str
+    reasons: str | None
+    issued_on: dt.date | None
+    matches: list[dict[str, Any]] = Field(
+        description="Partners' denials found essentially identical (those the reader sees)."
+    )
+    warnings: list[dict[str, Any]] = Field(description="Denials of the drafter's organisation.")
+    blocked: bool
+    created_at: str
+    updated_at: str
+
+
+class LicencePage(BaseModel):
+    total: int
+    items: list[LicenceOut]
+
+
+class AlertOut(BaseModel):
+    id: str
+    kind: str
+    originator_org_id: int
+    marking: str
+    sharing_group: int | None
+    subject: str
+    country: str | None
+    score: float | None
+    payload: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+
+class AlertPage(BaseModel):
+    total: int
+    items: list[AlertOut]
+
+
+class NotificationOut(BaseModel):
+    id: str
+    kind: str
+    record_id: str
+    related_id: str | None
+    marking: str
+    body: dict[str, Any]
+    created_at: str
+
+
+class NotificationPage(BaseModel):
+    total: int
+    items: list[NotificationOut]
+
+
+_PAYLOAD_SKIP = {"kind", "marking", "sharing_group", "recipients", "excluded_orgs"}
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0, le=INT32_MAX)]
+
+
+def records_router(exchange: Exchange) -> APIRouter:
+    """The consultation, licence, alert and notification routes under ``/v1``."""
+    consultations = Consultations(exchange)
+    licences = Licences(exchange)
+    alerts = Alerts(exchange)
+    store = RecordStore(exchange)
+    router = APIRouter(prefix="/v1")
+
+    # -- consultations ----------------------------------------------------------------
+
+    @router.post(
+        "/consultations", response_model=ConsultationOut, status_code=201, tags=["consultations"]
+    )
+    def open_consultation(
+        body: ConsultationIn, principal: ConsultationCreateWriter
+    ) -> dict[str, Any]:
+        """Consult the organisation that issued a denial before granting the same."""
+        return consultations.open(
+            principal,
+            ConsultationInput(body.denial_id, body.summary, body.envelope(), body.licence_id),
+        )
+
+    @router.get("/consultations", response_model=ConsultationPage, tags=["consultations"])
+    def list_consultations(
+        principal: ConsultationListReader,
+        state: ConsultationState | None = None,
+        due_within: Annotated[
+            int | None, Query(ge=0, le=3650, description="Open, due in ≤ N days or overdue.")
+        ] = None,
+        denial_id: Annotated[str | None, Query(max_length=36, pattern=_PLAIN)] = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> dict[str, Any]:
+        """The consultations the caller may see (the total counts only those)."""
+        total, items = consultations.page(principal, state, due_within, denial_id, limit, offset)
+        return {"total": total, "items": items}
+
+    @router.get(
+        "/consultations/{consultation_id}", response_model=ConsultationOut, tags=["consultations"]
+    )
+    def get_consultation(consultation_id: str, principal: ConsultationReadReader) -> dict[str, Any]:
+        return consultations.get(principal, consultation_id)
+
+    @router.post(
+        "/consultations/{consultation_id}/reply",
+        response_model=ConsultationOut,
+        tags=["consultations"],
+    )
+    def reply(
+        consultation_id: str, body: ReplyIn, principal: ConsultationReplyWriter
+    ) -> dict[str, Any]:
+        """The consulted organisation agrees or objects (open → answered)."""
+        return consultations.reply(principal, consultation_id, body.reply, body.text)
+
+    @router.post(
+        "/consultations/{consultation_id}/outcome",
+        response_model=ConsultationOut,
+        tags=["consultations"],
+    )
+    def outcome(
+        consultation_id: str, body: OutcomeIn, principal: ConsultationOutcomeWriter
+    ) -> dict[str, Any]:
+        """The consulting organisation records granted, not granted or withdrawn."""
+        return consultations.record_outcome(principal, consultation_id, body.outcome, body.text)
+
+    @router.patch(
+        "/consultations/{consultation_id}/marking",
+        response_model=ConsultationOut,
+        tags=["consultations"],
+    )
+    def consultation_marking(
+        consultation_id: str, body: MarkingIn, principal: ConsultationMarkingWriter
+    ) -> dict[str, Any]:
+        return consultations.change_marking(principal, consultation_id, body.marking)
+
+    # -- licence decisions ------------------------------------------------------------
+
+    @router.post("/licences", response_model=LicenceOut, status_code=201, tags=["licences"])
+    def draft_licence(body: LicenceIn, principal: LicenceCreateWriter) -> dict[str, Any]:
+        """Draft an approval; the answer lists partners' essentially identical denials."""
+        return licences.draft(
+            principal,
+            LicenceInput(
+                reference=body.reference,
+                item=body.item,
+                control_entries=tuple(body.control_entries),
+                destination=body.destination,
+                consignee=body.consignee,
+                end_user=body.end_user,
+                envelope=body.envelope(),
+            ),
+        )
+
+    @router.get("/licences", response_model=LicencePage, tags=["licences"])
+    def list_licences(
+        principal: LicenceListReader,
+        status: LicenceStatus | None = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> dict[str, Any]:
+        total, items = licences.page(principal, status, limit, offset)
+        return {"total": total, "items": items}
+
+    @router.get("/licences/{licence_id}", response_model=LicenceOut, tags=["licences"])
+    def get_licence(licence_id: str, principal: LicenceReadReader) -> dict[str, Any]:
+        return licences.get(principal, licence_id)
+
+    @router.post("/licences/{licence_id}/check", response_model=LicenceOut, tags=["licences"])
+    def check_licence(licence_id: str, principal: LicenceCheckWriter) -> dict[str, Any]:
+        """Run the essentially-identical check again on a draft (new denials since)."""
+        return licences.recheck(principal, licence_id)
+
+    @router.post("/licences/{licence_id}/issue", response_model=LicenceOut, tags=["licences"])
+    def issue_licence(
+        licence_id: str, body: IssueIn, principal: LicenceIssueWriter
+    ) -> dict[str, Any]:
+        """Issue the licence: 409 with the reasons while a partner's denial blocks it."""
+        return licences.issue(principal, licence_id, body.reasons)
+
+    @router.patch("/licences/{licence_id}/marking", response_model=LicenceOut, tags=["licences"])
+    def licence_marking(
+        licence_id: str, body: MarkingIn, principal: LicenceMarkingWriter
+    ) -> dict[str, Any]:
+        return licences.change_marking(principal, licence_id, body.marking)
+
+    # -- alerts -----------------------------------------------------------------------
+
+    @router.post("/alerts", response_model=AlertOut, status_code=201, tags=["alerts"])
+    def create_alert(body: AlertIn, principal: AlertCreateWriter) -> dict[str, Any]:
+        """Share a diversion finding, a proposed listing or a screening hit."""
+        payload = body.model_dump(exclude=_PAYLOAD_SKIP, mode="json")
+        return alerts.create(principal, AlertInput(AlertKind(body.kind), payload, body.envelope()))
+
+    @router.post("/alerts/import", response_model=list[AlertOut], status_code=201, tags=["alerts"])
+    def import_alerts(body: TradeImportIn, principal: AlertImportWriter) -> Any:
+        """Import ``econsec trade alerts --format json`` output (all or nothing)."""
+        return alerts.import_diversion(principal, body.alerts, body.envelope())
+
+    @router.get("/alerts", response_model=AlertPage, tags=["alerts"])
+    def list_alerts(
+        principal: AlertListReader,
+        kind: AlertKind | None = None,
+        country: Annotated[str | None, Query(pattern=_ISO2)] = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> dict[str, Any]:
+        total, items = alerts.page(principal, kind, country, limit, offset)
+        return {"total": total, "items": items}
+
+    @router.get("/alerts/facets", tags=["alerts"])
+    def alert_facets(
+        principal: AlertFacetsReader,
+        country: Annotated[str | None, Query(pattern=_ISO2)] = None,
+    ) -> dict[str, int]:
+        """Visible alerts per kind."""
+        return alerts.facets(principal, country)
+
+    @router.get("/alerts/{alert_id}", response_model=AlertOut, tags=["alerts"])
+    def get_alert(alert_id: str, principal: AlertReadReader) -> dict[str, Any]:
+        return alerts.get(principal, alert_id)
+
+    @router.patch("/alerts/{alert_id}/marking", response_model=AlertOut, tags=["alerts"])
+    def alert_marking(
+        alert_id: str, body: MarkingIn, principal: AlertMarkingWriter
+    ) -> dict[str, Any]:
+        return alerts.change_marking(principal, alert_id, body.marking)
+
+    # -- notifications ----------------------------------------------------------------
+
+    @router.get("/notifications", response_model=NotificationPage, tags=["notifications"])
+    def notifications(
+        principal: NotificationListReader,
+        kind: Annotated[str | None, Query(max_length=32, pattern=_PLAIN)] = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> dict[str, Any]:
+        """Notifications addressed to the caller's organisation (undercuts, reminders …)."""
+        total, items = store.notifications(principal, kind, limit, offset)
+        return {"total": total, "items": items}
+
+    return router
