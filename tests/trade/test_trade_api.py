@@ -15,7 +15,13 @@ from fastapi.testclient import TestClient
 from econsec.api.app import create_app
 from econsec.store import Workspace
 from econsec.store.trade import ensure_schema
-from econsec.trade.indicators import MAD_SCALE, all_series_sql, did, parse_baseline
+from econsec.trade.indicators import (
+    MAD_SCALE,
+    all_series,
+    all_series_sql,
+    did,
+    parse_baseline,
+)
 
 CHIP, HORSE = "85423111", "01012100"
 
@@ -228,3 +234,87 @@ def test_all_series_sql_matches_the_definitions() -> None:
         assert brk == f"{y}-{m:02d}"
     # a large shift is found where it was put (month 15 = 2022-03)
     assert {r[8] for r in rows if int(r[1][1:]) % 2} == {"2022-03"}
+
+
+def _as_rows(table: Any) -> dict[tuple[str, ...], tuple[Any, ...]]:
+    data = table.to_pylist() if hasattr(table, "to_pylist") else table
+    return {
+        (r["reporter"], r["partner"], r["product"], r["flow"]): (
+            r["base"],
+            r["now"],
+            r["growth"],
+            r["zmax"],
+            r["break_month"],
+        )
+        for r in data
+    }
+
+
+def test_all_series_in_memory_equals_the_sql() -> None:
+    """Series of every length (1 to 36 months, gaps), ':' months, constant and zero series."""
+    rng = random.Random(11)
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE f (reporter VARCHAR, partner VARCHAR, product VARCHAR, flow VARCHAR, "
+        "period VARCHAR, year INTEGER, month INTEGER, value DOUBLE)"
+    )
+    months = [(y, m) for y in (2020, 2021, 2022) for m in range(1, 13)]
+    rows: list[tuple[Any, ...]] = []
+    for k in range(300):
+        kept = sorted(rng.sample(range(36), rng.randint(1, 36)))
+        kind = k % 5
+        for i in kept:
+            y, m = months[i]
+            value: float | None = round(rng.uniform(0, 1000) * (8 if i > 25 else 1), 2)
+            if kind == 1:
+                value = 42.0  # constant: no break
+            elif kind == 2:
+                value = 0.0
+            elif kind == 3 and rng.random() < 0.3:
+                value = None  # ':' counts as 0
+            rows.append((f"R{k % 7}", f"P{k}", "85423111", "export", f"{y}-{m:02d}", y, m, value))
+    rows.append(("DE", "KG", "TOTAL", "export", "2021", 2021, None, 5.0))  # annual: not a series
+    con.executemany("INSERT INTO f VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    sql = {
+        (r[0], r[1], r[2], r[3]): tuple(r[4:])
+        for r in con.execute(all_series_sql("f", (2021,), 2022)).fetchall()
+    }
+    fast = _as_rows(all_series(con, "f", (2021,), 2022))
+    assert set(fast) == set(sql)
+    assert len(fast) == 300
+    for key, want in sql.items():
+        got = fast[key]
+        for a, b in zip(got[:4], want[:4], strict=True):
+            assert (a is None and b is None) or a == pytest.approx(b, rel=1e-9), key
+        assert got[4] == want[4], key
+    assert any(v[4] is not None for v in fast.values())
+    assert all(fast[k][4] is None for k in fast if int(k[1][1:]) % 5 in (1, 2))  # no break
+
+
+def test_all_series_matches_the_definitions_on_a_shift() -> None:
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE f (reporter VARCHAR, partner VARCHAR, product VARCHAR, flow VARCHAR, "
+        "period VARCHAR, year INTEGER, month INTEGER, value DOUBLE)"
+    )
+    values = [10.0, 12.0, 9.0, 11.0, 10.0, 50.0, 52.0, 49.0, 51.0, 50.0]
+    con.executemany(
+        "INSERT INTO f VALUES ('DE', 'KG', '85423111', 'export', ?, 2022, ?, ?)",
+        [(f"2022-{m:02d}", m, v) for m, v in enumerate(values, start=1)],
+    )
+    (row,) = all_series(con, "f", (2021,), 2022).to_pylist()
+    want_z, want_t = _brute_force(values)
+    assert row["zmax"] == pytest.approx(want_z)
+    assert row["break_month"] == f"2022-{want_t + 1:02d}" == "2022-06"
+    assert row["base"] is None  # no 2021 months
+    assert row["growth"] is None
+    assert row["now"] == pytest.approx(sum(values))
+
+
+def test_unit_values_endpoint(client: TestClient) -> None:
+    res = client.get("/v1/trade/unit-values", params={"partners": "KG"})
+    assert res.status_code == 200, res.text
+    assert res.json()["rows"] == []  # the hand-made flows carry no quantities
+    res = client.get("/v1/trade/unit-values", params={"baseline": "20x"})
+    assert res.status_code == 422
+    assert "20x" in res.json()["detail"]

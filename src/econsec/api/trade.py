@@ -14,7 +14,14 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from econsec.api.state import AppState
 from econsec.store import WorkspaceError
-from econsec.trade.indicators import alerts, mirror_gap, parse_baseline, partner_totals, yearly
+from econsec.trade.indicators import (
+    alerts,
+    mirror_gap,
+    parse_baseline,
+    partner_totals,
+    unit_values,
+    yearly,
+)
 
 router = APIRouter(prefix="/v1/trade", tags=["trade"])
 FLOWS = "trade_flows"
@@ -75,6 +82,31 @@ def mirror_get(
         "importer": importer.upper(),
         "rows": rows,
         "explanation": "gap = X_exp·(1+m) − M_imp; ratio = X_exp·(1+m) ÷ M_imp (annual totals)",
+    }
+
+
+@router.get("/unit-values")
+def unit_values_get(
+    request: Request,
+    products: Annotated[str, Query(description="chpl:1,chpl:2 | HS/CN codes")] = "chpl:1",
+    partners: Annotated[str, Query(description="ISO-2 list.")] = "RU,AM,GE,KG,KZ,UZ",
+    baseline: Annotated[str, Query(description="2021 or 2019-2021")] = "2021",
+    period: Annotated[int, Query(ge=1988, le=2100)] = 2022,
+    flow: Annotated[str, Query(pattern="^(export|import)$")] = "export",
+) -> dict[str, Any]:
+    """Unit values (value ÷ quantity) where the data carries quantities."""
+    try:
+        years = parse_baseline(baseline)
+        with _state(request).workspace.connect(read_only=True) as con:
+            rows = unit_values(con, FLOWS, _codes(products), _codes(partners), years, period, flow)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    except (WorkspaceError, duckdb.CatalogException) as exc:
+        raise _no_data(exc) from None
+    return {
+        "rows": rows,
+        "explanation": "unit value = Σ value ÷ Σ quantity of rows carrying both, per unit; "
+        "ratio = period ÷ baseline",
     }
 
 

@@ -124,21 +124,12 @@ def warnings(con: duckdb.DuckDBPyConnection, source_id: str | None = None) -> li
 def write_source(
     con: duckdb.DuckDBPyConnection,
     source: TradeSource,
-    table: pa.Table,
     load_warnings: Sequence[LoadWarning],
-    replaces: str | None,
 ) -> None:
-    """Write one source in the caller's open transaction."""
-    if replaces is not None:
-        for name in ("trade_flows", "trade_warnings", "trade_sources"):
-            con.execute(f"DELETE FROM {name} WHERE source_id = ?", [replaces])
-    con.register("_new_flows", table)
-    try:
-        con.execute(
-            "INSERT INTO trade_flows SELECT ? AS source_id, * FROM _new_flows", [source.source_id]
-        )
-    finally:
-        con.unregister("_new_flows")
+    """Write a source's row and its warnings in the caller's open transaction.
+
+    Its flows are inserted by the loader (one ``INSERT … SELECT`` from Arrow).
+    """
     if load_warnings:
         con.executemany(
             "INSERT INTO trade_warnings VALUES (?, ?, ?, ?, ?, ?)",

@@ -24,7 +24,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from econsec.trade.indicators import mirror_gap, product_filter, rules
+from econsec.model.trade import Alert
+from econsec.trade.indicators import alerts, mirror_gap, product_filter, rules, unit_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,8 @@ class ReportSpec:
     baseline: tuple[int, ...] = (2021,)
     period: int = 2022
     mirror: tuple[str, str] = ("EU27_2020", "KG")
+    #: Rows of the ranked-alerts table in the report.
+    alert_rows: int = 20
 
 
 def monthly(
@@ -115,17 +118,98 @@ def figures(
     return out
 
 
+def alerts_table(found: list[Alert], period: int) -> str:
+    """The ranked alerts as an HTML table: score, values and each indicator's points."""
+    names = [c.indicator for c in found[0].contributions] if found else []
+    head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
+    rows = []
+    for rank, a in enumerate(found, start=1):
+        cells = "".join(
+            f"<td title='{html.escape(c.detail)}'>+{c.points:.2f}"
+            + (f" <small>({c.value:,.2f})</small>" if c.value is not None else "")
+            + "</td>"
+            for c in a.contributions
+        )
+        rows.append(
+            f"<tr><td>{rank}</td><td>{html.escape(a.reporter)}</td>"
+            f"<td>{html.escape(a.intermediary)}</td><td><b>{a.score:.2f}</b></td>"
+            f"<td>{a.baseline_value or 0:,.0f}</td><td>{a.period_value or 0:,.0f}</td>{cells}</tr>"
+        )
+    return (
+        "<table class='alerts'><thead><tr><th>#</th><th>reporter</th><th>intermediary</th>"
+        f"<th>score</th><th>baseline {html.escape(_currency(found))}</th>"
+        f"<th>{period}</th>{head}</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def _currency(found: list[Alert]) -> str:
+    return found[0].currency if found else ""
+
+
+def unit_value_table(rows: list[dict[str, object]]) -> str:
+    """Unit values (value ÷ quantity) by reporter, partner, product and unit."""
+
+    def num(x: object, digits: int = 2) -> str:
+        return f"{x:,.{digits}f}" if isinstance(x, float | int) else "–"
+
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td>{html.escape(str(r[k]))}</td>" for k in ("reporter", "partner", "product"))
+        + f"<td>{html.escape(str(r['currency']))}/{html.escape(str(r['unit']))}</td>"
+        + f"<td>{num(r['baseline_unit_value'])}</td><td>{num(r['unit_value'])}</td>"
+        + f"<td>{num(r['ratio'])}</td></tr>"
+        for r in rows
+    )
+    return (
+        "<table class='unit-values'><thead><tr><th>reporter</th><th>partner</th><th>product</th>"
+        "<th>per</th><th>baseline</th><th>period</th><th>ratio</th></tr></thead>"
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+_STYLE = (
+    "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
+    "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;"
+    "padding:2px 6px;text-align:right}td:nth-child(-n+3){text-align:left}"
+    ".grid{display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap}"
+    "figure{margin:0}img{max-width:100%}</style>"
+)
+
+
 def write_report(
     con: duckdb.DuckDBPyConnection, relation: str, spec: ReportSpec, folder: Path
 ) -> Path:
-    """Write the PNGs and ``report.html`` (self-contained) into ``folder``."""
+    """Write the PNGs and ``report.html`` (self-contained) into ``folder``.
+
+    The page shows the ranked alerts (:func:`econsec.trade.indicators.alerts`) as a
+    table beside the charts, and unit values where the data carries quantities.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    found = alerts(
+        con,
+        relation,
+        spec.target,
+        list(spec.intermediaries),
+        list(spec.products),
+        spec.baseline,
+        spec.period,
+    )[: spec.alert_rows]
+    values = unit_values(
+        con,
+        relation,
+        list(spec.products),
+        [spec.target, *spec.intermediaries],
+        spec.baseline,
+        spec.period,
+    )
     parts = [
         "<!doctype html><meta charset='utf-8'><title>econsec diversion report</title>",
+        _STYLE,
         f"<h1>Diversion monitoring: {html.escape(spec.target)} via "
         f"{html.escape(', '.join(spec.intermediaries))}</h1>",
         "<p>Figures computed from the loaded official statistics (Eurostat Comext, "
         "partner-reported national files). Formulas and sources: docs/trade.md.</p>",
+        "<div class='grid'><section>",
     ]
     for name, (png, caption) in figures(con, relation, spec).items():
         (folder / f"{name}.png").write_bytes(png)
@@ -134,6 +218,25 @@ def write_report(
             f"<figure><img alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
             f"<figcaption>{html.escape(caption)}</figcaption></figure>"
         )
+    parts.append("</section><section>")
+    label = html.escape(",".join(spec.products))
+    baseline = "/".join(map(str, spec.baseline))
+    parts.append(
+        f"<h2>Ranked alerts: {label}, {spec.period} vs {baseline}</h2>"
+        "<p>Score = Σ weight × signal (weights dated in diversion.yaml); each cell gives "
+        "the points and, in brackets, the indicator's value; hover for the figures.</p>"
+    )
+    parts.append(alerts_table(found, spec.period) if found else "<p>No alerts: no flows.</p>")
+    parts.append(f"<h2>Unit values: {label}</h2>")
+    parts.append(
+        unit_value_table(values)
+        if values
+        else "<p>No quantities in the loaded data for these products (the Comext "
+        "extractions carry values only): no unit values.</p>"
+    )
+    parts.append("</section></div>")
     path = folder / "report.html"
-    path.write_text("\n".join(parts), encoding="utf-8")
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text("\n".join(parts), encoding="utf-8")
+    tmp.replace(path)
     return path

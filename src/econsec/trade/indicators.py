@@ -17,6 +17,9 @@ from importlib import resources
 from typing import Any
 
 import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from econsec.model.trade import Alert, Contribution
@@ -98,21 +101,27 @@ def did(
     return math.log(treated_now / treated_base) - math.log(control_now / control_base)
 
 
-def product_filter(products: list[str]) -> tuple[str, list[object]]:
+def product_filter(products: list[str], any_level: bool = False) -> tuple[str, list[object]]:
     """SQL condition for ``chpl:1``, ``chpl:3.A``, HS prefixes (``854231``), ``TOTAL``,
-    or ``nonchpl`` (CN8 goods on no CHPL tier)."""
+    or ``nonchpl`` (CN8 goods on no CHPL tier).
+
+    CHPL groups and prefixes select CN8 rows only (a workbook's HS4 sheets would
+    otherwise be added to its CN8 sheets); ``any_level`` selects rows of every
+    level, for figures kept per product (unit values of HS6 data such as BACI).
+    """
+    level = "" if any_level else " AND level = 8"
     parts: list[str] = []
     params: list[object] = []
     for item in products:
         if item.lower().startswith("chpl:"):
-            parts.append("(chpl_tier = ? AND level = 8)")
+            parts.append(f"(chpl_tier = ?{level})")
             params.append(item.split(":", 1)[1])
         elif item.lower() == "nonchpl":
-            parts.append("(chpl_tier IS NULL AND level = 8)")
+            parts.append(f"(chpl_tier IS NULL{level})")
         elif item.upper() == "TOTAL":
             parts.append("(product = 'TOTAL')")
         elif item.isdigit():
-            parts.append("(starts_with(product, ?) AND level = 8)")
+            parts.append(f"(starts_with(product, ?){level})")
             params.append(item)
         else:
             raise ValueError(f"product {item!r}: expected chpl:<tier>, an HS/CN code or TOTAL")
@@ -169,6 +178,64 @@ def mirror_gap(
         {"year": r[0], "exports": r[1], "imports": r[2], "gap": r[3], "ratio": r[4], "margin": m}
         for r in rows
     ]
+
+
+def unit_values(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    products: list[str],
+    partners: list[str],
+    baseline: tuple[int, ...] = (2021,),
+    period: int = 2022,
+    flow: str = "export",
+) -> list[dict[str, object]]:
+    """Unit values per (reporter, partner, product, unit): value ÷ quantity, baseline vs period.
+
+    Only rows that carry both a value and a quantity count (a row without its
+    quantity would lower no unit value, it would make it wrong); units are never
+    mixed (one row per unit). uv = Σ value ÷ Σ quantity over the baseline years
+    together and over the period year; ratio = uv_period ÷ uv_baseline. A
+    unit value far below the baseline on a route flagged for diversion is the
+    classic sign of under-invoicing or of a product mix moved to cheaper goods;
+    far above, of relabelled higher-grade goods (OECD/Eurostat unit-value
+    analysis; Chupilkin, Javorcik & Plekhanov 2023). Data without quantities
+    (the Comext values-only extractions) give no rows.
+    """
+    cond, params = product_filter(products, any_level=True)
+    years = list(baseline)
+    sql = f"""
+        SELECT reporter, partner, product, unit, any_value(currency) AS currency,
+               sum(value) FILTER (WHERE list_contains(?, year)) AS base_value,
+               sum(quantity) FILTER (WHERE list_contains(?, year)) AS base_quantity,
+               sum(value) FILTER (WHERE year = ?) AS value,
+               sum(quantity) FILTER (WHERE year = ?) AS quantity
+        FROM {relation}
+        WHERE {cond} AND flow = ? AND list_contains(?, partner)
+          AND value IS NOT NULL AND quantity IS NOT NULL AND quantity > 0
+        GROUP BY reporter, partner, product, unit
+        HAVING count(DISTINCT currency) = 1
+        ORDER BY reporter, partner, product, unit
+    """
+    rows = con.execute(sql, [years, years, period, period, *params, flow, partners]).fetchall()
+    out: list[dict[str, object]] = []
+    for rep, par, prod, unit, cur, bv, bq, v, q in rows:
+        base_uv = bv / bq if bv is not None and bq else None
+        uv = v / q if v is not None and q else None
+        out.append(
+            {
+                "reporter": rep,
+                "partner": par,
+                "product": prod,
+                "unit": unit,
+                "currency": cur,
+                "baseline_unit_value": base_uv,
+                "unit_value": uv,
+                "ratio": uv / base_uv if uv is not None and base_uv else None,
+                "quantity": q,
+                "value": v,
+            }
+        )
+    return out
 
 
 def series_stats(
@@ -384,3 +451,143 @@ def all_series_sql(relation: str, baseline: tuple[int, ...], period: int) -> str
                break_month
         FROM mm
     """
+
+
+#: Columns of :func:`all_series` (and of :func:`all_series_sql`).
+SERIES_COLUMNS = (
+    "reporter",
+    "partner",
+    "product",
+    "flow",
+    "base",
+    "now",
+    "growth",
+    "zmax",
+    "break_month",
+)
+
+
+def _median_rows(matrix: np.ndarray) -> np.ndarray:
+    """Median of each row (the mean of the two middle values for an even count).
+
+    ``np.partition`` puts the middle order statistics in place without sorting
+    the rows; the values (and so the results) are those of a full sort.
+    """
+    k = matrix.shape[1]
+    lo, hi = (k + 1) // 2 - 1, (k + 2) // 2 - 1
+    part = np.partition(matrix, sorted({lo, hi}), axis=1)
+    return np.asarray((part[:, lo] + part[:, hi]) / 2)
+
+
+def all_series(
+    con: duckdb.DuckDBPyConnection, relation: str, baseline: tuple[int, ...], period: int
+) -> pa.Table:
+    """The indicators of :func:`all_series_sql`, for every monthly series, in memory.
+
+    Same definitions and results, faster: DuckDB groups the series by a 64-bit
+    hash of (reporter, partner, product, flow) and sums the baseline and period
+    values, then hands over the monthly values sorted by (series, month); numpy
+    computes the robust z and the break month on one matrix per series length
+    (medians by partitioning each row, the break by cumulative sums). A hash shared by
+    two series (checked with a second hash of the key in another order) falls back
+    to :func:`all_series_sql`. Holds one float and one int per monthly flow in
+    memory; for relations larger than memory use :func:`all_series_sql`.
+    """
+    years = ", ".join(str(int(y)) for y in baseline)
+    key = "hash(reporter, partner, product, flow)"
+    check = "hash(flow, product, partner, reporter)"
+    keys = con.sql(
+        f"""
+        SELECT {key} AS h, any_value(reporter) AS reporter, any_value(partner) AS partner,
+               any_value(product) AS product, any_value(flow) AS flow,
+               min({check}) = max({check}) AS one_series, count(*) AS n,
+               sum(coalesce(value, 0)) FILTER (WHERE year IN ({years})) / {len(baseline)}
+                 AS base,
+               sum(coalesce(value, 0)) FILTER (WHERE year = {int(period)}) AS now
+        FROM {relation} WHERE month IS NOT NULL GROUP BY h ORDER BY h
+        """
+    ).to_arrow_table()
+    if not pc.all(keys.column("one_series")).as_py() and keys.num_rows:
+        return con.sql(all_series_sql(relation, baseline, period)).to_arrow_table()
+    data = con.sql(
+        f"""
+        SELECT v, ym FROM (
+            SELECT coalesce(value, 0)::DOUBLE AS v,
+                   (year * 12 + month - 1)::INTEGER AS ym, {key} AS h
+            FROM {relation} WHERE month IS NOT NULL)
+        ORDER BY h, ym
+        """
+    ).fetchnumpy()
+    values = np.asarray(data["v"], np.float64)
+    months = np.asarray(data["ym"], np.int64)
+    lengths = keys.column("n").to_numpy().astype(np.int64)
+    count = len(lengths)
+    starts = np.cumsum(lengths) - lengths
+    zmax = np.full(count, np.nan)
+    brk = np.full(count, -1, np.int64)
+    for k in (int(x) for x in np.unique(lengths)):
+        rows = np.flatnonzero(lengths == k)
+        if len(rows) == count:
+            matrix = values.reshape(count, k)
+        else:
+            matrix = values[starts[rows][:, None] + np.arange(k)[None, :]]
+        if k >= 2:
+            changes = np.diff(matrix, axis=1)
+            med = _median_rows(changes)
+            mad = _median_rows(np.abs(changes - med[:, None]))
+            top = changes.max(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                zmax[rows] = np.where(mad > 0, (top - med) / (MAD_SCALE * mad), np.nan)
+        if k >= 3:
+            brk[rows] = _break_index(matrix, k, starts[rows], months)
+    labels = pa.array(
+        [
+            f"{m // 12:04d}-{m % 12 + 1:02d}"
+            for m in range(int(months.min(initial=0)), int(months.max(initial=0)) + 1)
+        ],
+        pa.string(),
+    )
+    lowest = int(months.min(initial=0))
+    break_month = labels.take(pa.array(np.where(brk >= 0, brk - lowest, 0), mask=brk < 0))
+    base = keys.column("base").to_numpy(zero_copy_only=False).astype(np.float64)
+    now = keys.column("now").to_numpy(zero_copy_only=False).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = np.where(base != 0, now / base, np.nan)
+    return pa.table(
+        {
+            "reporter": keys.column("reporter"),
+            "partner": keys.column("partner"),
+            "product": keys.column("product"),
+            "flow": keys.column("flow"),
+            "base": keys.column("base"),
+            "now": keys.column("now"),
+            "growth": pa.array(growth, from_pandas=True),
+            "zmax": pa.array(zmax, from_pandas=True),
+            "break_month": break_month,
+        }
+    )
+
+
+def _break_index(matrix: np.ndarray, k: int, starts: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """Month (year × 12 + month − 1) opening the second segment of each row's best split.
+
+    SSE(t) = (S2_t − S_t²/t) + ((S2 − S2_t) − (S − S_t)²/(k − t)) for t = 2 … k−1, compared
+    as round(SSE/SST ÷ BREAK_TIE) (halves away from zero, as DuckDB's round), the
+    earlier t on ties; −1 for a constant row (SST ≤ BREAK_TIE · S2).
+    """
+    cs = np.cumsum(matrix, axis=1)
+    cs2 = np.cumsum(matrix * matrix, axis=1)
+    tot, tot2 = cs[:, -1:], cs2[:, -1:]
+    sst = tot2[:, 0] - tot[:, 0] * tot[:, 0] / k
+    cs, cs2 = cs[:, 1 : k - 1], cs2[:, 1 : k - 1]
+    t = np.arange(2, k, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rest = tot - cs
+        sse = (cs2 - cs * cs / t) + ((tot2 - cs2) - rest * rest / (k - t))
+        q = sse / sst[:, None] / BREAK_TIE
+        rounded = np.sign(q) * np.floor(np.abs(q) + 0.5)
+    best = np.argmin(rounded, axis=1) + 2  # argmin takes the first (earliest) of equals
+    out = np.full(len(matrix), -1, np.int64)
+    found = np.flatnonzero(sst > BREAK_TIE * tot2[:, 0])
+    out[found] = months[starts[found] + best[found]]
+    return out

@@ -12,6 +12,12 @@
 * :func:`read_baci_csv` — CEPII BACI bulk CSV (``t,i,j,k,v,q``): numeric
   country codes from BACI's ``country_codes_*.csv``, ``v`` in thousand USD,
   ``q`` in metric tonnes, ``k`` an HS6 code.
+* :func:`read_comtrade_csv` — UN Comtrade+ bulk/API CSV (``typeCode, freqCode,
+  refPeriodId, refYear, refMonth, period, reporterCode, reporterISO, …``): USD,
+  CIF for imports and FOB for exports, quantities with their units.
+
+Readers return Arrow columns (:class:`FlowColumns`), built per sheet or file
+from a few Python lists, never one Python object per flow and column.
 
 A layout that does not match raises :class:`TradeLoadError` naming the file,
 sheet, row and field; legitimately odd data gives a :class:`LoadWarning`.
@@ -21,15 +27,17 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from econsec.lists._common import LoadError
 from econsec.model.trade import LoadWarning
+from econsec.store.trade import SCHEMA as STORE_SCHEMA
 from econsec.trade.countries import SKIP, resolve
 from econsec.trade.nomenclature import Nomenclature
 
@@ -75,23 +83,84 @@ class TradeLoadError(LoadError):
         self.row = row
 
 
+def parsed_schema(index: pa.DataType | None = None) -> pa.Schema:
+    """In-memory column types of parsed flows: strings as dictionaries with ``index``
+    indices (a workbook repeats a few reporters, partners and periods millions of
+    times); the workspace table stores them as plain VARCHAR
+    (:data:`econsec.store.trade.SCHEMA`)."""
+    index = index or pa.int32()
+    return pa.schema(
+        [
+            (f.name, pa.dictionary(index, pa.string()) if f.type == pa.string() else f.type)
+            for f in STORE_SCHEMA
+        ]
+    )
+
+
+#: Default parsed schema (int32 dictionary indices: any number of distinct values).
+PARSED_SCHEMA = parsed_schema()
+#: Workbook sheets: at most a few hundred distinct values per column and sheet.
+PARSED_SCHEMA_SMALL = parsed_schema(pa.int16())
+
+
 @dataclass
 class FlowColumns:
-    """Column lists ready for a columnar insert (one entry per flow)."""
+    """Parsed flows as Arrow blocks (one per sheet or file) plus the recorded warnings."""
 
-    data: dict[str, list[object]] = field(default_factory=lambda: {c: [] for c in COLUMNS})
+    blocks: list[pa.Table] = field(default_factory=list)
     warnings: list[LoadWarning] = field(default_factory=list)
+    schema: pa.Schema = PARSED_SCHEMA
 
     def __len__(self) -> int:
-        return len(self.data["reporter"])
+        return sum(b.num_rows for b in self.blocks)
 
-    def add_block(self, constant: dict[str, object], varying: dict[str, list[object]]) -> None:
+    def add_block(
+        self, constant: Mapping[str, object], varying: Mapping[str, Sequence[object] | pa.Array]
+    ) -> None:
+        """One block: columns in ``varying`` (lists or Arrow arrays), the rest constant."""
         n = len(next(iter(varying.values())))
+        arrays: list[pa.Array] = []
         for name in COLUMNS:
+            typ = self.schema.field(name).type
             if name in varying:
-                self.data[name].extend(varying[name])
+                arrays.append(_as_array(varying[name], typ))
             else:
-                self.data[name].extend([constant.get(name)] * n)
+                arrays.append(_constant(constant.get(name), typ, n))
+        self.blocks.append(pa.Table.from_arrays(arrays, schema=self.schema))
+
+    def table(self) -> pa.Table:
+        """All blocks as one table of :attr:`schema` (chunks kept, nothing copied)."""
+        if not self.blocks:
+            return self.schema.empty_table()
+        return pa.concat_tables(self.blocks)
+
+
+def _as_array(values: Sequence[object] | pa.Array, typ: pa.DataType) -> pa.Array:
+    if isinstance(values, pa.Array):
+        return values if values.type == typ else values.cast(typ)
+    if pa.types.is_dictionary(typ):
+        return pa.array(values, pa.string()).dictionary_encode().cast(typ)
+    return pa.array(values, typ)
+
+
+def _constant(value: object, typ: pa.DataType, n: int) -> pa.Array:
+    if value is None:
+        return pa.nulls(n, typ)
+    if pa.types.is_dictionary(typ):
+        index = np.int16 if typ.index_type == pa.int16() else np.int32
+        return pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(n, index)), pa.array([value], pa.string())
+        )
+    return pa.repeat(pa.scalar(value, typ), n)
+
+
+def _dictionary(
+    labels: Sequence[str], indices: np.ndarray, index: type = np.int16
+) -> pa.DictionaryArray:
+    """Labels (possibly repeated) taken at ``indices``, as a dictionary array."""
+    unique: dict[str, int] = {}
+    codes: np.ndarray = np.array([unique.setdefault(x, len(unique)) for x in labels], index)
+    return pa.DictionaryArray.from_arrays(pa.array(codes[indices]), pa.array(list(unique)))
 
 
 Progress = Callable[[int], None]
@@ -172,7 +241,7 @@ def read_comext_xlsx(
 ) -> FlowColumns:
     from python_calamine import CalamineWorkbook  # noqa: PLC0415  (optional speed-up import)
 
-    out = FlowColumns()
+    out = FlowColumns(schema=PARSED_SCHEMA_SMALL)
     try:
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:
@@ -190,10 +259,17 @@ def read_comext_xlsx(
     sheets = [s for s in book.sheet_names if s not in ("Summary", "Structure")]
     if not sheets:
         raise TradeLoadError(ref, None, None, None, "no data sheets")
+    products: dict[tuple[object, object], str] = {}
     for n, sheet in enumerate(sheets, start=1):
         if sheet not in listed:
             raise TradeLoadError(ref, "Summary", None, "Contents", f"{sheet!r} not listed")
-        _read_sheet(book.get_sheet_by_name(sheet).to_python(), ref, sheet, nomenclature, out)
+        key = _read_sheet(book.get_sheet_by_name(sheet).to_python(), ref, sheet, nomenclature, out)
+        if key is not None:
+            if key in products:
+                raise TradeLoadError(
+                    ref, sheet, None, "PRODUCT", f"{key[0]} {key[1]} also in {products[key]!r}"
+                )
+            products[key] = sheet
         if progress is not None:
             progress(n)
     return out
@@ -205,7 +281,8 @@ def _read_sheet(
     sheet: str,
     nomenclature: Nomenclature,
     out: FlowColumns,
-) -> None:
+) -> tuple[object, object] | None:
+    """Add the sheet's flows to ``out``; returns its (product, flow), None if it had none."""
     r_prod = _find_row(rows, "PRODUCT [PRODUCT]", ref, sheet)
     r_flow = _find_row(rows, "FLOW", ref, sheet)
     r_ind = _find_row(rows, "INDICATORS", ref, sheet)
@@ -270,21 +347,25 @@ def _read_sheet(
         if len(cells) != len(reporters) * width:
             _cell_values(list(row[2 : 2 + width]), [i + 1], periods, ref, sheet)  # bad cell?
             raise TradeLoadError(ref, sheet, i + 1, "TIME", "row shorter than the TIME header")
-    if reporters:
-        ref_rows = list(seen.values())
-        n = len(reporters)
-        varying: dict[str, list[Any]] = {
-            "reporter": [r for r in reporters for _ in range(width)],
-            "partner": [p for p in partners for _ in range(width)],
-            "ref_row": [r for r in ref_rows for _ in range(width)],
-            "period": [p[0] for p in periods] * n,
-            "year": [p[1] for p in periods] * n,
-            "month": [p[2] for p in periods] * n,
-            "value": _cell_values(cells, ref_rows, periods, ref, sheet),
-        }
-        out.add_block(constant, varying)
     if not seen and not out.warnings:
         raise TradeLoadError(ref, sheet, r_head + 2, "REPORTER", "no data rows")
+    if not reporters:
+        return None
+    ref_rows = list(seen.values())
+    n = len(reporters)
+    by_row = np.repeat(np.arange(n), width)  # row-major: each row's months in turn
+    by_col = np.tile(np.arange(width), n)
+    varying: dict[str, Sequence[object] | pa.Array] = {
+        "reporter": _dictionary(reporters, by_row),
+        "partner": _dictionary(partners, by_row),
+        "ref_row": pa.array(np.asarray(ref_rows, np.int32)[by_row]),
+        "period": _dictionary([p[0] for p in periods], by_col),
+        "year": pa.array(np.asarray([p[1] for p in periods], np.int16)[by_col]),
+        "month": pa.array(np.asarray([p[2] for p in periods], np.int8)[by_col]),
+        "value": _cell_values(cells, ref_rows, periods, ref, sheet),
+    }
+    out.add_block(constant, varying)
+    return constant["product"], flow
 
 
 def _cell_values(
@@ -293,23 +374,20 @@ def _cell_values(
     periods: list[tuple[str, int, int]],
     ref: str,
     sheet: str,
-) -> list[object]:
-    """Numbers as floats and ``:`` as None, row-major; anything else names its cell.
+) -> pa.Array:
+    """Numbers as floats and ``:`` as null, row-major; anything else names its cell.
 
     Fast path: one columnar conversion; only a failing block is walked cell by
     cell to name the row and the period column of the bad value.
     """
     try:
-        fast: list[object] = pa.array(
-            [None if c == ":" else c for c in cells], pa.float64()
-        ).to_pylist()
-        return fast
+        return pa.array([None if c == ":" else c for c in cells], pa.float64())
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         pass
     width = len(periods)
-    values: list[object] = []
+    values: list[float | None] = []
     for k, cell in enumerate(cells):
-        if isinstance(cell, float | int):
+        if isinstance(cell, float | int) and not isinstance(cell, bool):
             values.append(float(cell))
         elif str(cell).strip() == ":":
             values.append(None)
@@ -322,7 +400,7 @@ def _cell_values(
                 f"{periods[col][0]} (column {col + 3})",
                 f"{cell!r} is neither a number nor ':'",
             )
-    return values
+    return pa.array(values, pa.float64())
 
 
 # -- Comext relational view CSV (and national files in that layout) --------------------
@@ -511,4 +589,219 @@ def read_baci_csv(
     for name in ("product", "nomenclature", "level", "hs6", "chpl_tier"):
         varying[name] = [products[c].get(name) for c in codes]
     out.add_block({"flow": "export", "currency": "USD", "unit": "t", "month": None}, varying)
+    return out
+
+
+# -- UN Comtrade (Comtrade+) bulk / API CSV ------------------------------------------
+
+#: Columns that mark a CSV as Comtrade+ (the reader then names any required one missing).
+COMTRADE_SIGNATURE = ("typeCode", "freqCode", "refYear", "reporterCode")
+#: Columns a Comtrade+ CSV must have (the published layout has 47; the rest are ignored).
+COMTRADE_REQUIRED = (
+    "typeCode",
+    "freqCode",
+    "refYear",
+    "refMonth",
+    "period",
+    "reporterISO",
+    "flowCode",
+    "partnerCode",
+    "partnerISO",
+    "cmdCode",
+    "primaryValue",
+)
+#: Columns read when present: breakdowns (second partner, customs procedure, mode of
+#: transport and of supply) and the value/quantity fields.
+COMTRADE_OPTIONAL = (
+    "partner2Code",
+    "customsCode",
+    "motCode",
+    "mosCode",
+    "qtyUnitCode",
+    "qtyUnitAbbr",
+    "qty",
+    "netWgt",
+    "cifvalue",
+    "fobvalue",
+)
+#: The totals of a breakdown: rows with other codes split a total and are not loaded.
+COMTRADE_TOTALS = {"partner2Code": "0", "customsCode": "C00", "motCode": "0", "mosCode": "0"}
+_COMTRADE_FLOWS = {"M": "import", "X": "export"}
+#: Comtrade's partner code for the world total.
+COMTRADE_WORLD = "0"
+
+
+@cache
+def _iso3() -> dict[str, str]:
+    """ISO 3166-1 alpha-3 → alpha-2 (rigour's territory database)."""
+    from rigour.territories import get_territories  # noqa: PLC0415
+
+    return {
+        t.alpha3.upper(): t.code.upper() for t in get_territories() if t.alpha3 and len(t.code) == 2
+    }
+
+
+def _number(raw: str, ref: str, line: int, fld: str) -> float | None:
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise TradeLoadError(ref, None, line, fld, f"{raw!r} is not a number") from None
+
+
+def read_comtrade_csv(path: Path, nomenclature: Nomenclature, ref: str) -> FlowColumns:
+    """UN Comtrade+ CSV (bulk files and API downloads share the layout).
+
+    Values in USD: ``cifvalue`` for imports and ``fobvalue`` for exports, and
+    ``primaryValue`` where that is empty (counted in a warning). Quantity: ``qty``
+    in ``qtyUnitAbbr``; where no quantity unit is given (code -1), the net weight
+    in kg. Only totals are loaded: rows that break a total down by second partner,
+    customs procedure or mode of transport/supply, and flows other than imports
+    and exports (re-exports, re-imports …), are counted in warnings. Partner code 0
+    (World) is stored as ``WORLD``; other areas without ISO-2 give warnings.
+    """
+    out = FlowColumns()
+    products: dict[str, dict[str, object]] = {}
+    seen: dict[tuple[str, str, str, str, str], int] = {}
+    cols: dict[str, list[object]] = {
+        c: []
+        for c in (
+            "reporter",
+            "partner",
+            "flow",
+            "period",
+            "year",
+            "month",
+            "value",
+            "quantity",
+            "unit",
+            "ref_row",
+        )
+    }
+    codes: list[str] = []
+    skipped: dict[str, list[int]] = {}
+    primary_used: list[int] = []
+    iso3 = _iso3()
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        header = [h.strip() for h in next(reader, [])]
+        index = {name: i for i, name in enumerate(header)}
+        for name in COMTRADE_REQUIRED:
+            if name not in index:
+                raise TradeLoadError(ref, None, 1, name, "column missing: not a Comtrade+ CSV")
+        width = len(header)
+        for line, row in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != width:
+                raise TradeLoadError(ref, None, line, None, f"{len(row)} fields, expected {width}")
+
+            def get(name: str, row: list[str] = row) -> str:
+                i = index.get(name)
+                return row[i].strip() if i is not None else ""
+
+            if get("typeCode") != "C":
+                raise TradeLoadError(
+                    ref, None, line, "typeCode", f"{get('typeCode')!r}: only goods (C) load"
+                )
+            breakdown = [
+                name
+                for name, total in COMTRADE_TOTALS.items()
+                if name in index and get(name) not in (total, "")
+            ]
+            if breakdown:
+                skipped.setdefault(f"breakdown by {breakdown[0]}", []).append(line)
+                continue
+            flow = _COMTRADE_FLOWS.get(get("flowCode"))
+            if flow is None:
+                if not get("flowCode"):
+                    raise TradeLoadError(ref, None, line, "flowCode", "empty")
+                skipped.setdefault(f"flowCode {get('flowCode')}", []).append(line)
+                continue
+            reporter = iso3.get(get("reporterISO"))
+            if reporter is None:
+                raise TradeLoadError(
+                    ref, None, line, "reporterISO", f"{get('reporterISO')!r}: no ISO-2 country"
+                )
+            if get("partnerCode") == COMTRADE_WORLD:
+                partner: str | None = "WORLD"
+            else:
+                partner = iso3.get(get("partnerISO"))
+            if partner is None:
+                if not get("partnerISO"):
+                    raise TradeLoadError(ref, None, line, "partnerISO", "empty")
+                skipped.setdefault(f"area {get('partnerISO')} (no ISO-2)", []).append(line)
+                continue
+            year_text, freq = get("refYear"), get("freqCode")
+            if not (year_text.isdigit() and len(year_text) == 4):
+                raise TradeLoadError(ref, None, line, "refYear", f"{year_text!r} is not a year")
+            year = int(year_text)
+            month: int | None
+            if freq == "A":
+                month, period = None, year_text
+            elif freq == "M":
+                month_text = get("refMonth")
+                if not month_text.isdigit() or not 1 <= int(month_text) <= 12:
+                    raise TradeLoadError(
+                        ref, None, line, "refMonth", f"{month_text!r} is not a month"
+                    )
+                month = int(month_text)
+                period = f"{year:04d}-{month:02d}"
+            else:
+                raise TradeLoadError(ref, None, line, "freqCode", f"{freq!r}: expected A or M")
+            code = get("cmdCode")
+            if code not in products:
+                products[code] = _product(
+                    nomenclature, code, ref, None, line, "cmdCode", out.warnings
+                )
+            key = (reporter, partner, str(products[code]["product"]), flow, period)
+            if key in seen:
+                raise TradeLoadError(
+                    ref, None, line, "period", f"{'/'.join(key)} duplicates line {seen[key]}"
+                )
+            seen[key] = line
+            value_field = "cifvalue" if flow == "import" else "fobvalue"
+            value = _number(get(value_field), ref, line, value_field)
+            if value is None:
+                value = _number(get("primaryValue"), ref, line, "primaryValue")
+                if value is not None and value_field in index:
+                    primary_used.append(line)
+            quantity = _number(get("qty"), ref, line, "qty")
+            unit: str | None = get("qtyUnitAbbr") or None
+            if get("qtyUnitCode") in ("-1", "") or unit in (None, "N/A"):
+                weight = _number(get("netWgt"), ref, line, "netWgt")
+                quantity, unit = (weight, "kg") if weight is not None else (None, None)
+            elif quantity is None:
+                unit = None
+            for name, item in zip(
+                cols,
+                (reporter, partner, flow, period, year, month, value, quantity, unit, line),
+                strict=True,
+            ):
+                cols[name].append(item)
+            codes.append(code)
+    for what, lines in skipped.items():
+        out.warnings.append(
+            LoadWarning(ref, None, lines[0], None, f"{len(lines)} rows of {what} not loaded")
+        )
+    if primary_used:
+        out.warnings.append(
+            LoadWarning(
+                ref,
+                None,
+                primary_used[0],
+                "primaryValue",
+                f"{len(primary_used)} rows without cifvalue/fobvalue: primaryValue used",
+            )
+        )
+    if not codes:
+        if out.warnings:
+            return out
+        raise TradeLoadError(ref, None, 2, None, "no data rows")
+    varying: dict[str, Sequence[object] | pa.Array] = dict(cols)
+    for name in ("product", "nomenclature", "level", "hs6", "chpl_tier"):
+        varying[name] = [products[c].get(name) for c in codes]
+    out.add_block({"currency": "USD"}, varying)
     return out
