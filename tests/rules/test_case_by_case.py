@@ -84,7 +84,7 @@ def test_missing_dram_bandwidth_leaves_the_policy_open() -> None:
     assert "presumption of denial" in gap.effect
     assert "? (missing)" in criteria_line(a)
     # Where the control does not reach the destination, the gap does not matter.
-    a = us(item_from_params(chip(1978.9, None)), "RU")
+    a = us(item_from_params(chip(1978.9, None)), "VE")
     assert (a.policy, a.missing) == (Policy.PRESUMPTION_OF_DENIAL, ())
     # Nor before the rule.
     a = us(item_from_params(chip(1978.9, None)), "CN", "2026-01-14")
@@ -97,7 +97,9 @@ def test_scope_and_dates() -> None:
     assert us("H200", "HK", "2026-01-15").policy is Policy.CASE_BY_CASE
     # D:5 outside China and Macau keeps the presumption of denial.
     assert us("H200", "IR", "2026-02-01").licence_required is True
-    assert us("H200", "RU", "2026-02-01").policy is Policy.PRESUMPTION_OF_DENIAL
+    assert us("H200", "VE", "2026-02-01").policy is Policy.PRESUMPTION_OF_DENIAL
+    # Russia is D:5 too, but part 746.8 denies every CCL item there.
+    assert us("H200", "RU", "2026-02-01").policy is Policy.POLICY_OF_DENIAL
     a = us("H200")
     assert any("headquartered" in c for c in a.conditions)
     assert any("third-party testing" in c for c in a.conditions)

@@ -108,8 +108,10 @@ def test_h200_case_by_case_from_2026_01_15() -> None:
     assert any("25 %" in c for c in a.conditions)
     a = answer("H200", "CN", "2026-01-15")
     assert (a.licence_required, a.policy) == (True, Policy.CASE_BY_CASE)
-    # Russia (D:5) keeps the presumption of denial.
-    assert answer("H200", "RU", "2026-01-15").policy is Policy.PRESUMPTION_OF_DENIAL
+    # Venezuela (D:5) keeps the presumption of denial; Russia (D:5 and part
+    # 746.8) has a policy of denial.
+    assert answer("H200", "VE", "2026-01-15").policy is Policy.PRESUMPTION_OF_DENIAL
+    assert answer("H200", "RU", "2026-01-15").policy is Policy.POLICY_OF_DENIAL
 
 
 def test_consumer_gpu_nac_to_china_aca_elsewhere() -> None:
@@ -231,3 +233,15 @@ def test_macau_entered_the_2022_scope_on_2023_01_17() -> None:
     after = answer("H100", "MO", "2023-01-17")
     assert (after.licence_required, after.policy) == (True, Policy.PRESUMPTION_OF_DENIAL)
     assert any("88 FR 2821" in c for c in after.citations)
+
+
+def test_russia_and_belarus_need_a_licence_for_any_ccl_item() -> None:
+    # 15 CFR 746.8(a)(1): every item on the CCL, policy of denial (746.8(b)(1)),
+    # whatever the advanced-computing rules say for the item.
+    for product, dest in (("H100", "RU"), ("H20", "BY"), ("HBM3", "RU")):
+        a = answer(product, dest, "2026-08-01")
+        assert (a.licence_required, a.policy) == (True, Policy.POLICY_OF_DENIAL), product
+        assert any("746.8(a)(1)" in c for c in a.citations)
+    # Not for a neighbour outside the scope.
+    kz = answer("H20", "KZ", "2026-08-01")
+    assert not any("746.8" in c for c in kz.citations)
