@@ -105,6 +105,9 @@ def test_no_server_error_and_every_refusal_names_field_and_reason(
             max_examples=EXAMPLES,
             deadline=None,
             database=None,
+            # The same cases on every run: CI must not pass or fail by draw.
+            # Widen EXAMPLES (or drop this) locally to search for new bugs.
+            derandomize=True,
             suppress_health_check=list(HealthCheck),
             phases=[Phase.explicit, Phase.generate],
         )

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -20,6 +20,7 @@ from econsec import __version__
 from econsec.exchange.access import Principal
 from econsec.exchange.db import INT32_MAX, DbInt, Marking, Scope
 from econsec.exchange.federation_api import federation_router
+from econsec.exchange.http_auth import auth
 from econsec.exchange.records_api import records_router
 from econsec.exchange.service import DenialInput, Exchange, ExchangeError
 
@@ -95,28 +96,12 @@ class DenialPage(BaseModel):
     items: list[DenialOut]
 
 
-def _token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-
-
-def _auth(scope: Scope, action: str) -> Any:
-    def dependency(request: Request) -> Principal:
-        exchange: Exchange = request.app.state.exchange
-        principal = exchange.authenticate(_token(request), scope, action)
-        request.state.principal = principal
-        return principal
-
-    return Depends(dependency)
-
-
-Creator = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "denial.create")]
-Lister = Annotated[Principal, _auth(Scope.DENIALS_READ, "denial.list")]
-Reader = Annotated[Principal, _auth(Scope.DENIALS_READ, "denial.read")]
-Marker = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "denial.marking")]
-Renewer = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "denial.renew")]
-Auditor = Annotated[Principal, _auth(Scope.AUDIT_READ, "audit.read")]
+Creator = Annotated[Principal, auth(Scope.DENIALS_WRITE, "denial.create")]
+Lister = Annotated[Principal, auth(Scope.DENIALS_READ, "denial.list")]
+Reader = Annotated[Principal, auth(Scope.DENIALS_READ, "denial.read")]
+Marker = Annotated[Principal, auth(Scope.DENIALS_WRITE, "denial.marking")]
+Renewer = Annotated[Principal, auth(Scope.DENIALS_WRITE, "denial.renew")]
+Auditor = Annotated[Principal, auth(Scope.AUDIT_READ, "audit.read")]
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:

@@ -12,22 +12,16 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from econsec.exchange.db import Scope
 from econsec.exchange.federation import Federation, FeedPage, InboxBatch, InboxResult
+from econsec.exchange.http_auth import authenticated
 from econsec.exchange.service import Exchange
-
-
-def _bearer(request: Request) -> str | None:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
 def _peer(action: str) -> Any:
     """Dependency: the name of the peer whose federation token the request carries."""
 
     def dependency(request: Request) -> str:
-        exchange: Exchange = request.app.state.exchange
-        principal = exchange.authenticate(_bearer(request), Scope.FEDERATION, action)
-        request.state.principal = principal
-        return Federation(exchange).peer_of(principal, action)
+        principal = authenticated(request, Scope.FEDERATION, action)
+        return Federation(request.app.state.exchange).peer_of(principal, action)
 
     return Depends(dependency)
 

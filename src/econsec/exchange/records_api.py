@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from econsec.exchange.access import Principal
@@ -27,6 +27,7 @@ from econsec.exchange.db import (
     Reply,
     Scope,
 )
+from econsec.exchange.http_auth import auth
 from econsec.exchange.licences import LicenceInput, Licences
 from econsec.exchange.records import Envelope, RecordStore
 from econsec.exchange.service import Exchange
@@ -38,40 +39,25 @@ _PLAIN = r"^[^\x00]*$"
 _ID = Field(min_length=1, max_length=36)
 
 
-def _bearer(request: Request) -> str | None:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-
-
-def _auth(scope: Scope, action: str) -> Any:
-    def dependency(request: Request) -> Principal:
-        exchange: Exchange = request.app.state.exchange
-        principal = exchange.authenticate(_bearer(request), scope, action)
-        request.state.principal = principal
-        return principal
-
-    return Depends(dependency)
-
-
-AlertFacetsReader = Annotated[Principal, _auth(Scope.DENIALS_READ, "alert.facets")]
-AlertListReader = Annotated[Principal, _auth(Scope.DENIALS_READ, "alert.list")]
-AlertReadReader = Annotated[Principal, _auth(Scope.DENIALS_READ, "alert.read")]
-ConsultationListReader = Annotated[Principal, _auth(Scope.DENIALS_READ, "consultation.list")]
-ConsultationReadReader = Annotated[Principal, _auth(Scope.DENIALS_READ, "consultation.read")]
-LicenceListReader = Annotated[Principal, _auth(Scope.DENIALS_READ, "licence.list")]
-LicenceReadReader = Annotated[Principal, _auth(Scope.DENIALS_READ, "licence.read")]
-NotificationListReader = Annotated[Principal, _auth(Scope.DENIALS_READ, "notification.list")]
-LicenceCheckWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "licence.check")]
-AlertCreateWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "alert.create")]
-AlertImportWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "alert.import")]
-AlertMarkingWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "alert.marking")]
-ConsultationCreateWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "consultation.create")]
-ConsultationMarkingWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "consultation.marking")]
-ConsultationOutcomeWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "consultation.outcome")]
-ConsultationReplyWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "consultation.reply")]
-LicenceCreateWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "licence.create")]
-LicenceIssueWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "licence.issue")]
-LicenceMarkingWriter = Annotated[Principal, _auth(Scope.DENIALS_WRITE, "licence.marking")]
+AlertFacetsReader = Annotated[Principal, auth(Scope.DENIALS_READ, "alert.facets")]
+AlertListReader = Annotated[Principal, auth(Scope.DENIALS_READ, "alert.list")]
+AlertReadReader = Annotated[Principal, auth(Scope.DENIALS_READ, "alert.read")]
+ConsultationListReader = Annotated[Principal, auth(Scope.DENIALS_READ, "consultation.list")]
+ConsultationReadReader = Annotated[Principal, auth(Scope.DENIALS_READ, "consultation.read")]
+LicenceListReader = Annotated[Principal, auth(Scope.DENIALS_READ, "licence.list")]
+LicenceReadReader = Annotated[Principal, auth(Scope.DENIALS_READ, "licence.read")]
+NotificationListReader = Annotated[Principal, auth(Scope.DENIALS_READ, "notification.list")]
+LicenceCheckWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "licence.check")]
+AlertCreateWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "alert.create")]
+AlertImportWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "alert.import")]
+AlertMarkingWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "alert.marking")]
+ConsultationCreateWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "consultation.create")]
+ConsultationMarkingWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "consultation.marking")]
+ConsultationOutcomeWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "consultation.outcome")]
+ConsultationReplyWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "consultation.reply")]
+LicenceCreateWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "licence.create")]
+LicenceIssueWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "licence.issue")]
+LicenceMarkingWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "licence.marking")]
 
 
 def _no_nul(value: Any) -> Any:
