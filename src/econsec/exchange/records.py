@@ -32,6 +32,7 @@ from econsec.exchange.db import (
     Organisation,
     User,
 )
+from econsec.exchange.marking import apply_marking, marking_problem
 from econsec.exchange.service import AUDITED_READS, Exchange, ExchangeError
 
 #: The marking of every notification: the addressee organisation only.
@@ -321,43 +322,19 @@ class RecordStore:
         today = self.exchange.today()
         with self.exchange._write() as session:
             record = self.visible(session, principal, kind, record_id)
-            problem: tuple[int, str] | None = None
-            if record is None:
-                problem = (404, f"id: no {kind.label} {record_id}")
-            elif record.originator_org_id != principal.org_id:
-                problem = (
-                    403,
-                    "marking: only the originator organisation may change the "
-                    "marking (lowering it needs the originator's consent)",
-                )
-            elif marking in kind.forbidden:
-                problem = (422, f"marking: {kind.forbidden[marking]}")
-            elif marking is Marking.RED and not session.scalar(
-                select(func.count())
-                .select_from(AudienceRecipient)
-                .where(AudienceRecipient.record_id == record_id)
-            ):
-                problem = (
-                    422,
-                    "marking: RED needs named recipients; create a RED record "
-                    "with recipients instead",
-                )
+            problem = marking_problem(
+                session,
+                principal,
+                record,
+                record_id,
+                kind.label,
+                marking,
+                AudienceRecipient,
+                kind.forbidden,
+            )
             if problem is None and record is not None:
-                before = record.marking
-                record.marking = marking.value
-                record.updated_at = now()
-                direction = "lowered" if marking.rank < Marking(before).rank else "raised"
-                log_ok(
-                    session,
-                    principal,
-                    action,
-                    record_id,
-                    {
-                        "from": before,
-                        "to": marking.value,
-                        "change": direction if before != marking.value else "unchanged",
-                    },
-                )
+                detail = apply_marking(record, marking, now())
+                log_ok(session, principal, action, record_id, detail)
                 return dict(kind.json(session, record, today, principal))
         assert problem is not None
         raise self.refuse(principal, action, problem[0], problem[1], record_id)

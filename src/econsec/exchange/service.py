@@ -46,6 +46,7 @@ from econsec.exchange.db import (
     reader,
     writer,
 )
+from econsec.exchange.marking import apply_marking, marking_problem
 from econsec.exchange.rules import expiry, review_rule
 from econsec.rules.dated import DatedError
 
@@ -434,30 +435,11 @@ class Exchange:
         action = "denial.marking"
         with self._write() as session:
             denial = self._visible(session, principal, denial_id)
-            problem: tuple[int, str] | None = None
-            if denial is None:
-                problem = (404, f"id: no denial {denial_id}")
-            elif denial.originator_org_id != principal.org_id:
-                problem = (
-                    403,
-                    "marking: only the originator organisation may change the "
-                    "marking (lowering it needs the originator's consent)",
-                )
-            elif marking is Marking.RED and not session.scalar(
-                select(func.count())
-                .select_from(RecordRecipient)
-                .where(RecordRecipient.record_id == denial_id)
-            ):
-                problem = (
-                    422,
-                    "marking: RED needs named recipients; create a RED record "
-                    "with recipients instead",
-                )
+            problem = marking_problem(
+                session, principal, denial, denial_id, "denial", marking, RecordRecipient
+            )
             if problem is None and denial is not None:
-                before = denial.marking
-                denial.marking = marking.value
-                denial.updated_at = _now()
-                direction = "lowered" if marking.rank < Marking(before).rank else "raised"
+                detail = apply_marking(denial, marking, _now())
                 audit.append(
                     session,
                     action=action,
@@ -465,11 +447,7 @@ class Exchange:
                     org_id=principal.org_id,
                     user_id=principal.user_id,
                     record_id=denial_id,
-                    detail={
-                        "from": before,
-                        "to": marking.value,
-                        "change": direction if before != marking.value else "unchanged",
-                    },
+                    detail=detail,
                 )
                 return self._json(session, denial)
         assert problem is not None
