@@ -436,6 +436,7 @@ def test_migration_0003_adds_and_removes_only_federation_tables(tmp_path: Path) 
         "fed_records",
         "fed_reach",
         "fed_sent",
+        "fed_change_counter",  # revision 0004, SQLite only (feed order)
     }
     assert fed_tables <= set(inspect(exchange.engine).get_table_names())
     before = set(inspect(exchange.engine).get_table_names()) - fed_tables

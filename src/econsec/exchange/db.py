@@ -14,9 +14,11 @@ from typing import Annotated, Any
 
 from pydantic import Field
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
+    FetchedValue,
     Float,
     ForeignKey,
     Integer,
@@ -77,6 +79,18 @@ class ReviewStatus(StrEnum):
     IN_FORCE = "in_force"
     RENEWED = "renewed"
     REVOKED = "revoked"
+
+def _change_position() -> Mapped[int]:
+    """``change_xid`` (revision 0004): the record's position in the federation feed.
+
+    Maintained by database triggers on every INSERT and UPDATE (the writing
+    transaction's id on PostgreSQL, a commit-ordered sequence on SQLite), never
+    set from Python: marked as fetched from the server, so the ORM leaves it out
+    of its INSERTs and UPDATEs; deferred, so ordinary loads skip it.
+    """
+    return mapped_column(
+        BigInteger, server_default=FetchedValue(), server_onupdate=FetchedValue(), deferred=True
+    )
 
 
 class Base(DeclarativeBase):
@@ -145,6 +159,7 @@ class Denial(Base):
     review_status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    change_xid: Mapped[int] = _change_position()
 
 
 class RecordRecipient(Base):
@@ -354,6 +369,7 @@ class Consultation(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    change_xid: Mapped[int] = _change_position()
 
 
 class LicenceDecision(Base):
@@ -378,6 +394,7 @@ class LicenceDecision(Base):
     issued_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    change_xid: Mapped[int] = _change_position()
 
 
 class LicenceMatch(Base):
@@ -411,6 +428,7 @@ class AlertRecord(Base):
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    change_xid: Mapped[int] = _change_position()
 
 
 class AudienceRecipient(Base):

@@ -33,6 +33,57 @@ Rules (``docs/exchange.md``, "Federation"):
 * Every record sent and every record received (or refused) is audited.
 
 New record kinds join by :func:`register` ing a :class:`RecordKind`.
+
+Feed order (revision ``0004``)
+------------------------------
+
+The feed pages through each kind's records by a **change position**,
+``change_xid``, that the database itself sets on every INSERT and UPDATE (triggers;
+no write path sets it), and the cursor is ``(change_xid, id)`` of the last record
+passed, per kind. The invariant the feed keeps: *it passes a position only once
+no transaction that could still commit can write a position at or below it*, so
+nothing can appear behind a cursor later.
+
+* **PostgreSQL**: ``change_xid`` is the writing transaction's id
+  (``pg_current_xact_id()``, 64-bit, so it never wraps). The feed returns only
+  rows with ``change_xid`` below the *horizon*, ``pg_snapshot_xmin`` of the
+  current snapshot (and below this transaction's own id, should it have one):
+  every transaction still in progress has an id at or above that xmin, and a
+  transaction that has not yet written gets an id above every id assigned so
+  far, so each id below the horizon belongs to a transaction that is over
+  (committed: its rows are visible to the query; rolled back: its rows never
+  existed). The set of rows below the horizon can therefore no longer grow, and
+  the cursor, which only ever points at such a row, can never be passed by a
+  later commit. Ids are not commit order, and need not be: a transaction A that
+  began writing before B and commits after it holds the horizon at its own id,
+  so B waits in the feed until A is over; a B that began writing before A is
+  sent first, and A, whose id is above B's, after it. The price: a
+  long-running *writing* transaction (in any database of the cluster: ids are
+  cluster-wide) delays, never loses, what was written after it began
+  (read-only transactions have no id and hold nothing back).
+* **SQLite**: writers are serialised (``BEGIN IMMEDIATE``), so a one-row counter
+  bumped by ``AFTER`` triggers is a sequence in commit order; every row a
+  reader sees has a value below the counter it sees, and every later write a
+  higher one.
+* **A record updated again** is stamped again: it moves forward to the new
+  position, and the feed sends it there with its latest state (a peer that had
+  the older state gets the newer version; one that had not gets only the latest).
+  Until the updating transaction is over, the feed still sees the previous
+  committed version at the previous position, which is correct too.
+* The position only orders the feed; the ``version`` a record carries across
+  instances is still its ``updated_at`` (or its origin's).
+* **Old cursors** (``(updated_at, id)`` per kind, issued before revision ``0004``
+  and stored in a peer's ``pull_cursor``/``push_cursor`` or sent by a peer):
+  that kind restarts from the beginning, i.e. what the peer may receive is sent
+  again, which changes nothing on a receiver that has it (versions are
+  compared). So does a cursor ahead of the horizon, which a live database
+  never issues (the database was restored or replaced under it). A cursor that
+  is not a cursor at all stays a 422 ``since: malformed cursor``.
+* **Restoring from a logical dump** (``pg_dump``) keeps ``change_xid`` values
+  from the old cluster while the new one counts transaction ids afresh:
+  re-stamp each federated table afterwards (``UPDATE denials SET change_xid =
+  change_xid``, likewise the other kinds' tables; on both databases this lets
+  the trigger set a fresh position).
 """
 
 from __future__ import annotations
@@ -50,7 +101,7 @@ from typing import Annotated, Any, Literal
 
 import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import ColumnElement, and_, case, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, false, or_, select, text
 from sqlalchemy.orm import Session
 
 from econsec.exchange import audit
@@ -165,7 +216,10 @@ class Placement:
 class RecordKind:
     """A kind of record that federates. Its table has the columns ``id``,
     ``marking``, ``sharing_group_id``, ``originator_org_id``, ``author_user_id``
-    and ``updated_at`` (every change sets it) that the exchange's records share."""
+    and ``updated_at`` (every change sets it) that the exchange's records share,
+    and ``change_xid``, the feed position the database maintains (revision
+    ``0004`` installs its triggers on ``denials``, ``consultations``,
+    ``licence_decisions`` and ``alerts``; another table needs the same)."""
 
     name: str
     table: Any
@@ -276,26 +330,73 @@ register(DenialKind())
 
 # -- cursors -------------------------------------------------------------------------
 
+#: A cursor position: the ``(change_xid, id)`` of the last record passed, per kind.
+Position = tuple[int, str]
 
-def encode_cursor(positions: dict[str, tuple[dt.datetime, str]]) -> str:
-    """An opaque cursor: per kind, the (updated_at, id) of the last record passed."""
-    raw = {k: [_aware(t).isoformat(), i] for k, (t, i) in sorted(positions.items())}
+
+def encode_cursor(positions: dict[str, Position]) -> str:
+    """An opaque cursor: per kind, the (change position, id) of the last record passed."""
+    raw = {k: [x, i] for k, (x, i) in sorted(positions.items())}
     return base64.urlsafe_b64encode(json.dumps(raw).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> dict[str, tuple[dt.datetime, str]]:
+def _position(kind: str, value: Any) -> Position | None:
+    """One kind's entry of a cursor; None for the old ``(updated_at, id)`` form."""
+    if not isinstance(value, list) or len(value) != 2 or not isinstance(value[1], str):
+        raise TypeError(f"{kind}: not a [position, id] pair")
+    at, last = value
+    if isinstance(at, int) and not isinstance(at, bool):
+        if at < 0:
+            raise ValueError(f"{kind}: negative position")
+        return at, last
+    if isinstance(at, str):
+        dt.datetime.fromisoformat(at)  # a timestamp: a cursor from before revision 0004
+        return None
+    raise TypeError(f"{kind}: position is neither a change position nor a timestamp")
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Position]:
+    """The positions of ``cursor`` (empty: from the beginning).
+
+    A kind whose entry has the old ``(updated_at, id)`` form is left out, so it
+    restarts from the beginning (see "Feed order" above); anything else that is
+    not a cursor is a 422.
+    """
     if not cursor:
         return {}
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(raw, dict):
             raise TypeError("not an object")
-        return {
-            str(k): (_aware(dt.datetime.fromisoformat(v[0])).astimezone(dt.UTC), str(v[1]))
-            for k, v in raw.items()
-        }
+        positions: dict[str, Position] = {}
+        for kind, value in raw.items():
+            position = _position(str(kind), value)
+            if position is not None:
+                positions[str(kind)] = position
+        return positions
     except (binascii.Error, ValueError, TypeError, IndexError, KeyError) as exc:
         raise ExchangeError(422, f"since: malformed cursor ({exc})") from exc
+
+
+def feed_horizon(session: Session) -> int:
+    """The change position below which every write is over, as ``session`` sees it.
+
+    PostgreSQL: the xmin of the current snapshot (no transaction still in
+    progress has a smaller id), or this transaction's own id if it has one and
+    it is smaller (its own uncommitted rows are never sent). SQLite: one past
+    the counter (writers are serialised, so every committed row is below it).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        horizon = session.scalar(
+            text(
+                "SELECT LEAST(pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
+                "pg_current_xact_id_if_assigned()::text::bigint)"
+            )
+        )
+    else:
+        horizon = session.scalar(text("SELECT value + 1 FROM fed_change_counter WHERE id = 1"))
+    assert horizon is not None, "feed order: revision 0004 is missing"
+    return int(horizon)
 
 
 # -- federation ----------------------------------------------------------------------
@@ -645,8 +746,11 @@ class Federation:
         )
 
     def _feed(self, session: Session, peer: FedPeer, since: str | None, limit: int) -> _Page:
+        """The next page for ``peer`` after ``since``: per kind, the records changed
+        after the cursor's position and below the horizon, in (change_xid, id) order."""
         me = self._require_instance(session)
         positions = decode_cursor(since)
+        horizon = feed_horizon(session)
         items: list[_Sent] = []
         more = False
         for kind in KINDS.values():
@@ -660,27 +764,37 @@ class Federation:
                     FedSent.withdrawn == 0,
                 )
             )
+            # the position is read from the row itself, never from the ORM object
+            # (the ORM does not know what the trigger wrote)
             query = (
-                select(table, FedRecord, case((allowed, 1), else_=0))
+                select(table, FedRecord, case((allowed, 1), else_=0), table.change_xid)
                 .outerjoin(
                     FedRecord, and_(FedRecord.kind == kind.name, FedRecord.local_id == table.id)
                 )
-                .where(or_(allowed, sent_before))
-                .order_by(table.updated_at, table.id)
+                .where(or_(allowed, sent_before), table.change_xid < horizon)
+                .order_by(table.change_xid, table.id)
                 .limit(limit)
             )
-            if kind.name in positions:
-                at, last = positions[kind.name]
+            at = positions.get(kind.name)
+            if at is not None and at[0] >= horizon:
+                # never issued by this database as it is now (restored or replaced
+                # under the cursor): start the kind again rather than skip records
+                del positions[kind.name]
+                at = None
+            if at is not None:
                 query = query.where(
-                    or_(table.updated_at > at, and_(table.updated_at == at, table.id > last))
+                    or_(
+                        table.change_xid > at[0],
+                        and_(table.change_xid == at[0], table.id > at[1]),
+                    )
                 )
             rows = session.execute(query).all()
             more = more or len(rows) == limit
-            for row, record, ok in rows:
+            for row, record, ok, change in rows:
                 items.append(
                     _Sent(self._entry(session, kind, me, peer, row, record, bool(ok)), row.id)
                 )
-                positions[kind.name] = (_aware(row.updated_at), row.id)
+                positions[kind.name] = (int(change), row.id)
         return _Page(items, encode_cursor(positions), more)
 
     @staticmethod

@@ -41,7 +41,8 @@ def federation_router(exchange: Exchange) -> APIRouter:
         since: Annotated[str | None, Query(max_length=4000)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     ) -> FeedPage:
-        """The records the agreement gives the calling peer, changed after ``since``."""
+        """The records the agreement gives the calling peer, changed after ``since``
+        (the previous page's ``next_cursor``), in commit order per record kind."""
         return federation.serve_feed(peer, since, limit)
 
     @router.post("/inbox", response_model=InboxResult)

@@ -3,6 +3,9 @@
 They live in :data:`econsec.exchange.db.Base`'s metadata beside the exchange's
 own tables, which they only reference: a received record is an ordinary row of
 its kind's table (``denials`` …) whose provenance is kept here.
+
+Revision ``0004`` adds the feed position ``change_xid`` to the federated tables
+(:data:`FEED_TABLES`) with the triggers of :func:`change_trigger_sql`.
 """
 
 from __future__ import annotations
@@ -107,3 +110,54 @@ class FedSent(Base):
     version: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     withdrawn: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+#: Tables of records that federate; each has ``change_xid`` kept by triggers (0004).
+FEED_TABLES = ("denials", "consultations", "licence_decisions", "alerts")
+#: SQLite only: the one-row counter the triggers draw positions from.
+CHANGE_COUNTER = "fed_change_counter"
+#: PostgreSQL only: the trigger function.
+STAMP_FUNCTION = "fed_stamp_change"
+
+
+def change_trigger_sql(dialect: str, table: str) -> list[str]:
+    """The statements creating ``table``'s feed-position triggers on ``dialect``.
+
+    Revision 0004 runs them. A later migration that rebuilds one of the
+    :data:`FEED_TABLES` on SQLite (Alembic batch mode copies the table and drops
+    the old one, and its triggers with it) must run them again afterwards::
+
+        for statement in change_trigger_sql(op.get_bind().dialect.name, "licence_decisions"):
+            op.execute(statement)
+
+    (PostgreSQL alters tables in place and keeps them; running the statements
+    again there is harmless.) The list starts with the ``DROP TRIGGER IF EXISTS``
+    statements, so a caller may run those alone to take the triggers off a while
+    (revision 0005 does, to put rows back with their positions unchanged).
+    SQLite: ``AFTER INSERT`` always stamps; ``AFTER UPDATE`` stamps an UPDATE that
+    left the position alone or set it to anything but the value just drawn, so
+    the trigger's own UPDATE never stamps again (with or without
+    ``PRAGMA recursive_triggers``).
+    """
+    if dialect == "postgresql":
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_fed_change ON {table}",
+            f"CREATE TRIGGER {table}_fed_change BEFORE INSERT OR UPDATE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {STAMP_FUNCTION}()",
+        ]
+    if dialect == "sqlite":
+        stamp = (
+            f"UPDATE {CHANGE_COUNTER} SET value = value + 1 WHERE id = 1; "
+            f"UPDATE {table} SET change_xid = (SELECT value FROM {CHANGE_COUNTER} WHERE id = 1) "
+            "WHERE rowid = NEW.rowid;"
+        )
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_fed_change_insert",
+            f"DROP TRIGGER IF EXISTS {table}_fed_change_update",
+            f"CREATE TRIGGER {table}_fed_change_insert AFTER INSERT ON {table} BEGIN {stamp} END",
+            f"CREATE TRIGGER {table}_fed_change_update AFTER UPDATE ON {table} "
+            "WHEN NEW.change_xid IS OLD.change_xid "
+            f"OR NEW.change_xid IS NOT (SELECT value FROM {CHANGE_COUNTER} WHERE id = 1) "
+            f"BEGIN {stamp} END",
+        ]
+    raise ValueError(f"dialect: no feed-position triggers for {dialect!r}")
