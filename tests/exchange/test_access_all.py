@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
@@ -469,3 +469,199 @@ def test_model_is_not_trivial() -> None:
     red = Rec("licence", "l", 1, 1, Marking.RED, None, frozenset({5}), frozenset())
     assert not model_visible(red, 2, 1, groups)  # a colleague, not named
     assert model_visible(red, 5, 3, groups)
+
+
+# -- a licence's view does not depend on records hidden from its reader --------------------
+
+
+@dataclass(frozen=True)
+class World:
+    """A population and its refusal links (licence id → denial id)."""
+
+    pop: Population
+    refused: dict[str, str]
+
+    def seen_by(self, user: int, org: int) -> World:
+        """The world without every record hidden from ``user`` that can be taken away.
+
+        A hidden denial stays when something still there refers to it (a
+        consultation's denial, a refusal link): it then stays hidden as well.
+        """
+        keep = [r for r in self.pop.records if model_visible(r, user, org, self.pop.groups)]
+        kept_licences = {r.id for r in keep if r.kind == "licence"}
+        refused = {lic: d for lic, d in self.refused.items() if lic in kept_licences}
+        needed = {c.refs[0] for c in keep if c.kind == "consultation"} | set(refused.values())
+        ids = {r.id for r in keep} | needed
+        records = tuple(
+            Rec(**{**r.__dict__, "refs": tuple(d for d in r.refs if d in ids)})
+            if r.kind == "licence"
+            else r
+            for r in self.pop.records
+            if r.id in ids
+        )
+        pop = self.pop
+        return World(Population(pop.orgs, pop.users, pop.groups, records, ()), refused)
+
+
+@st.composite
+def licence_worlds(draw: st.DrawFn) -> World:
+    """Licences whose check matched partners' denials, consultations about those, refusals.
+
+    Three or four organisations, each with a user, so that matches can be
+    partners' (blocking) ones and a third organisation reads; each licence
+    gets one or two consultations of its own organisation about a
+    denial it matched (the ones that decide ``blocked``) with random markings,
+    groups, exclusions and states; some licences are refused, each linked to
+    its own denial notification. Markings lean to the shared ones, so that
+    readers often see a licence and its denial but not every consultation.
+    """
+    orgs = tuple(range(1, draw(st.integers(3, 4)) + 1))
+    more = draw(st.lists(st.sampled_from(orgs), max_size=2))
+    users = tuple((i + 1, o) for i, o in enumerate([*orgs, *more]))  # every organisation reads
+    user_ids = [u for u, _ in users]
+    groups = tuple(
+        frozenset(g) for g in draw(st.lists(st.sets(st.sampled_from(orgs), min_size=1), max_size=2))
+    )
+    shared = [Marking.CLEAR, Marking.GREEN, Marking.GREEN, Marking.AMBER, *Marking]
+
+    def envelope(
+        markings: list[Marking], org: int | None = None
+    ) -> tuple[int, int, Marking, int | None, frozenset[int], frozenset[int]]:
+        if org is None:
+            author, org = draw(st.sampled_from(users))
+        else:
+            author = draw(st.sampled_from([u for u, o in users if o == org] or user_ids))
+        marking = draw(st.sampled_from(markings))
+        group = draw(st.none() | st.integers(1, len(groups))) if groups else None
+        recipients = (
+            frozenset(draw(st.sets(st.sampled_from(user_ids), min_size=1, max_size=2)))
+            if marking is Marking.RED
+            else frozenset()
+        )
+        excluded = frozenset(draw(st.sets(st.sampled_from(orgs), max_size=1)))
+        return author, org, marking, group, recipients, excluded
+
+    records: list[Rec] = []
+    for i in range(draw(st.integers(1, 3))):
+        a, o, m, g, r, x = envelope(shared)
+        records.append(Rec("denial", f"den-{i}", o, a, m, g, r, x))
+    denials = list(records)
+    for i in range(draw(st.integers(1, 2))):
+        a, o, m, g, r, x = envelope(shared)
+        refs = tuple(sorted(draw(st.sets(st.sampled_from([d.id for d in denials]), min_size=1))))
+        lic = Rec("licence", f"lic-{i}", o, a, m, g, r, x, refs=refs)
+        records.append(lic)
+        for j in range(draw(st.integers(1, 2))):
+            denial = draw(st.sampled_from([d for d in denials if d.id in refs]))
+            a, o, m, g, _r, x = envelope(NOT_RED, org=lic.org)
+            records.append(
+                Rec(
+                    "consultation",
+                    f"con-{i}-{j}",
+                    o,
+                    a,
+                    m,
+                    g,
+                    frozenset(),
+                    x,
+                    party=denial.org,
+                    refs=(denial.id,),
+                    state=draw(st.sampled_from([s.value for s in ConsultationState])),
+                )
+            )
+    pop = Population(orgs, users, groups, tuple(records), ())
+    unused = [d.id for d in denials]  # one refusal per denial notification
+    refused: dict[str, str] = {}
+    for lic in pop.of("licence"):
+        if not unused:
+            break
+        if draw(st.booleans()):
+            refused[lic.id] = unused.pop(draw(st.integers(0, len(unused) - 1)))
+    return World(pop, refused)
+
+
+def _licence_views(
+    exchange: Exchange, pop: Population, refused: dict[str, str]
+) -> dict[int, tuple[int, list[dict[str, object]]]]:
+    """Every user's page of licences (the same JSON a single read gives), after loading."""
+    _load(exchange, pop)
+    with exchange._sessions.begin() as session:
+        for licence_id, denial_id in refused.items():
+            row = session.get(LicenceDecision, licence_id)
+            assert row is not None
+            row.status, row.refusal_denial_id = "refused", denial_id
+            row.criterion, row.closed_on = "Art. 15(1)", dt.date(2025, 12, 30)
+    licences = Licences(exchange)
+    scopes = frozenset(s.value for s in ROLE_SCOPES[Role.ANALYST])
+    views = {}
+    for user, org in pop.users:
+        total, items = licences.page(Principal(user, org, Role.ANALYST.value, scopes), limit=1000)
+        views[user] = (total, sorted(items, key=lambda i: str(i["id"])))
+    return views
+
+
+#: Org 1 (user 1) drafts a GREEN licence matching org 2's GREEN denial; it consulted org 2
+#: under AMBER+STRICT and org 2 answered. Org 3 (user 3) sees the licence and the denial,
+#: not the consultation: the answer (which unblocks the draft) must not show through
+#: ``blocked``. The bug this guards against was found here.
+HIDDEN_ANSWER = World(
+    Population(
+        orgs=(1, 2, 3),
+        users=((1, 1), (2, 2), (3, 3)),
+        groups=(),
+        records=(
+            Rec("denial", "den-0", 2, 2, Marking.GREEN, None, frozenset(), frozenset()),
+            Rec(
+                "licence",
+                "lic-0",
+                1,
+                1,
+                Marking.GREEN,
+                None,
+                frozenset(),
+                frozenset(),
+                refs=("den-0",),
+            ),
+            Rec(
+                "consultation",
+                "con-0",
+                1,
+                1,
+                Marking.AMBER_STRICT,
+                None,
+                frozenset(),
+                frozenset(),
+                party=2,
+                refs=("den-0",),
+                state="answered",
+            ),
+        ),
+        notifications=(),
+    ),
+    refused={},
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(world=licence_worlds())
+@example(world=HIDDEN_ANSWER)
+def test_records_hidden_from_a_reader_change_nothing_in_its_view_of_licences(
+    shared_exchange: Exchange, world: World
+) -> None:
+    """Take away every denial and consultation a reader may not see: it sees the same licences.
+
+    Matches, warnings, ``blocked``, each match's consultation, the refusal
+    link and the totals are computed per reader, so nothing hidden from it may
+    show through any of them (read the other way: adding records hidden from a
+    reader changes nothing it is told).
+    """
+    everything = _licence_views(shared_exchange, world.pop, world.refused)
+    for user, org in world.pop.users:
+        alone = world.seen_by(user, org)
+        assert (
+            _licence_views(shared_exchange, alone.pop, alone.refused)[user] == everything[user]
+        ), f"user {user} of org {org} is told of a record hidden from it"

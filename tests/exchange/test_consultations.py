@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from econsec.exchange.consultations import Consultations
 from econsec.exchange.db import Consultation, Notification
-from econsec.exchange.record_rules import consultation_deadline, load
+from econsec.exchange.record_rules import add_working_days, consultation_deadline, load
 from econsec.exchange.service import Exchange
 from econsec.rules.dated import DatedError
 
@@ -61,6 +61,7 @@ def test_request_reply_outcome(partners: Partners) -> None:
     assert c["deadline"] == (TODAY + dt.timedelta(days=21)).isoformat()
     assert "2021/821, Art. 16(5)" in c["deadline_explanation"]
     assert "to verify" in c["deadline_explanation"]
+    assert "2026-03-02 + 21 calendar days = 2026-03-23" in c["deadline_explanation"]
     # AMBER+STRICT consultation: the two parties only
     assert partners.ok("GET", f"/v1/consultations/{c['id']}", "de")["id"] == c["id"]
     for outsider in ("nl", "jp"):
@@ -268,7 +269,7 @@ def test_only_the_consulting_organisation_changes_the_marking(partners: Partners
 def test_deadline_rule_is_dated_data_and_errors_name_the_field(tmp_path: Path) -> None:
     deadline, why = consultation_deadline(dt.date(2025, 12, 20))
     assert deadline == dt.date(2026, 1, 10)
-    assert "21 days" in why
+    assert "2025-12-20 + 21 calendar days = 2026-01-10" in why
     bad = tmp_path / "rules.yaml"
     good = (Path(__file__).parents[2] / "src/econsec/exchange/data/exchange_rules.yaml").read_text(
         encoding="utf-8"
@@ -336,3 +337,85 @@ def test_nul_in_ids_is_a_missing_record_not_a_server_error(partners: Partners) -
     assert answer.status_code == 422
     assert answer.json()["detail"].startswith("denial_id:")
     assert partners.call("GET", "/v1/consultations?denial_id=a%00b", "us").status_code == 422
+
+
+RULES = Path(__file__).parents[2] / "src/econsec/exchange/data/exchange_rules.yaml"
+
+
+def rules_counting(tmp_path: Path, count: str | None) -> Path:
+    """The shipped rules with the consultation deadline counted as ``count`` (None: unset)."""
+    text = RULES.read_text(encoding="utf-8")
+    assert "    count: calendar\n" in text  # the shipped default, stated
+    changed = tmp_path / f"rules-{count}.yaml"
+    line = "" if count is None else f"    count: {count}\n"
+    changed.write_text(text.replace("    count: calendar\n", line), encoding="utf-8")
+    return changed
+
+
+def test_working_days_skip_saturdays_and_sundays() -> None:
+    monday, friday, saturday = dt.date(2026, 12, 7), dt.date(2026, 12, 4), dt.date(2026, 12, 5)
+    assert add_working_days(friday, 1) == (monday, 2)
+    assert add_working_days(saturday, 1) == (monday, 1)
+    assert add_working_days(saturday, 5) == (dt.date(2026, 12, 11), 1)
+    assert add_working_days(monday, 0) == (monday, 0)
+    assert add_working_days(monday, 5) == (dt.date(2026, 12, 14), 2)
+    # 21 working days from Monday 7 December: three weeks, plus the 4 weekends in between
+    assert add_working_days(monday, 21) == (dt.date(2027, 1, 5), 8)
+    for start in (monday + dt.timedelta(days=i) for i in range(7)):
+        for days in range(1, 30):
+            end, skipped = add_working_days(start, days)
+            assert end.weekday() < 5
+            assert (end - start).days == days + skipped
+            between = [start + dt.timedelta(days=i) for i in range(1, (end - start).days + 1)]
+            assert sum(1 for day in between if day.weekday() < 5) == days
+
+
+def test_the_rule_says_whether_days_are_calendar_or_working_days(tmp_path: Path) -> None:
+    opened = dt.date(2026, 12, 7)  # a Monday
+    calendar, why = consultation_deadline(opened)  # the shipped rule: calendar days
+    assert calendar == dt.date(2026, 12, 28)
+    assert why.startswith("2026-12-07 + 21 calendar days = 2026-12-28 (Regulation (EU) 2021/821")
+    unset, _ = consultation_deadline(opened, rules_counting(tmp_path, None))
+    assert unset == calendar  # calendar days unless the rule says otherwise
+    working, why = consultation_deadline(opened, rules_counting(tmp_path, "working"))
+    assert working == dt.date(2027, 1, 5)
+    assert why.startswith(
+        "2026-12-07 + 21 working days (Monday to Friday; 8 Saturday/Sunday days not counted; "
+        "public holidays are counted) = 2027-01-05 (Regulation (EU) 2021/821"
+    )
+    assert "to verify" in why
+    friday, why = consultation_deadline(dt.date(2026, 12, 4), rules_counting(tmp_path, "working"))
+    assert friday == dt.date(2027, 1, 4)
+    bad = rules_counting(tmp_path, "lunar")
+    with pytest.raises(
+        DatedError, match=r"consultation_deadline\[0\], field 'count': one of calendar, working"
+    ):
+        load(bad)
+
+
+def test_a_consultation_under_a_working_day_rule(
+    partners: Partners, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import econsec.exchange.consultations as consultations_module  # noqa: PLC0415
+
+    working = rules_counting(tmp_path, "working")
+
+    def deadline(opened_on: dt.date) -> tuple[dt.date, str]:
+        return consultation_deadline(opened_on, working)
+
+    monkeypatch.setattr(consultations_module, "consultation_deadline", deadline)
+    partners.set_today(dt.date(2026, 12, 4))  # a Friday
+    _d, c = open_one(partners)
+    assert (c["opened_on"], c["deadline"]) == ("2026-12-04", "2027-01-04")
+    assert "21 working days" in c["deadline_explanation"]
+    assert "10 Saturday/Sunday days not counted" in c["deadline_explanation"]
+    (request,) = [
+        n for n in notifications_of(partners, "de") if n["kind"] == "consultation_request"
+    ]
+    assert request["body"]["deadline"] == "2027-01-04"
+    assert request["body"]["explanation"] == c["deadline_explanation"]
+    # still open on the deadline, overdue the day after
+    partners.set_today(dt.date(2027, 1, 4))
+    assert partners.ok("GET", f"/v1/consultations/{c['id']}", "us")["overdue"] is False
+    partners.set_today(dt.date(2027, 1, 5))
+    assert partners.ok("GET", f"/v1/consultations/{c['id']}", "us")["overdue"] is True

@@ -1,4 +1,6 @@
-"""`econsec exchange consult|reply|outcome|reminders|draft-licence|issue-licence|alerts-import`.
+"""`econsec exchange consult|reply|outcome|reminders|…-licence|alerts-import`.
+
+Licence commands: draft-licence, issue-licence, refuse-licence, withdraw-licence.
 
 Thin commands over the exchange's services. Those that act for a user take
 its API token (``--token`` or ``$ECONSEC_EXCHANGE_TOKEN``), so the same
@@ -23,7 +25,7 @@ from econsec.exchange.alerts import Alerts, read_trade_alerts
 from econsec.exchange.consultations import ConsultationInput, Consultations
 from econsec.exchange.db import Marking, Outcome, Reply, Scope
 from econsec.exchange.licences import LicenceInput, Licences
-from econsec.exchange.records_api import AudienceIn, ConsultationIn, LicenceIn
+from econsec.exchange.records_api import AudienceIn, ConsultationIn, LicenceIn, RefuseIn
 from econsec.exchange.service import Exchange, ExchangeError
 
 TokenOption = Annotated[
@@ -187,6 +189,53 @@ def issue_licence_cmd(
     try:
         principal = _as(exchange, token, Scope.DENIALS_WRITE, "licence.issue")
         _echo(Licences(exchange).issue(principal, licence_id, reasons))
+    except ExchangeError as exc:
+        fail(exc.message)
+
+
+@app.command("refuse-licence")
+def refuse_licence_cmd(
+    licence_id: Annotated[str, typer.Argument()],
+    reason: Annotated[str, typer.Option(help="Why it is refused (the denial's reason).")],
+    token: TokenOption,
+    criterion: Annotated[str, typer.Option(help="The ground cited, e.g. 'Art. 15(1)'.")] = "",
+    decision_date: Annotated[
+        str | None, typer.Option(help="Day of the refusal, YYYY-MM-DD (default today).")
+    ] = None,
+    marking: Annotated[
+        Marking | None,
+        typer.Option(help="Marking of the denial notification (default: the draft's)."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Refuse a drafted licence: it is notified as a denial and its consultations close."""
+    body = _model(
+        RefuseIn,
+        reason=reason,
+        criterion=criterion,
+        decision_date=decision_date,
+        marking=marking,
+    )
+    exchange = _open(db)
+    try:
+        principal = _as(exchange, token, Scope.DENIALS_WRITE, "licence.refuse")
+        _echo(Licences(exchange).refuse(principal, licence_id, body.refusal()))
+    except ExchangeError as exc:
+        fail(exc.message)
+
+
+@app.command("withdraw-licence")
+def withdraw_licence_cmd(
+    licence_id: Annotated[str, typer.Argument()],
+    token: TokenOption,
+    text: Annotated[str, typer.Option(help="Why it is withdrawn.")] = "",
+    db: DbOption = None,
+) -> None:
+    """Withdraw a drafted licence (nothing is notified); its consultations close."""
+    exchange = _open(db)
+    try:
+        principal = _as(exchange, token, Scope.DENIALS_WRITE, "licence.withdraw")
+        _echo(Licences(exchange).withdraw(principal, licence_id, text))
     except ExchangeError as exc:
         fail(exc.message)
 

@@ -10,9 +10,13 @@ organisation, not to named individuals) and B cannot be excluded.
 States: ``open`` → (B replies agree/object) ``answered`` → (A records the
 outcome) ``closed``. A may withdraw an open consultation, and may record
 ``granted``/``not_granted`` on an open one once its deadline has passed. Any
-other transition is refused with 409 and audited. The deadline comes from the
-dated rule ``consultation_deadline``; reminders (due soon, overdue) are
-recorded once per consultation, threshold and organisation.
+other transition is refused with 409 and audited. Issuing, refusing or
+withdrawing the draft a consultation serves closes it automatically
+(``granted``, ``not_granted``, ``withdrawn``; see ``licences.py``). The deadline
+comes from the dated rule ``consultation_deadline``, in calendar or working
+days as the rule says (``count``), and the explanation shows the counting;
+reminders (due soon, overdue) are recorded once per consultation, threshold
+and organisation.
 """
 
 from __future__ import annotations
@@ -158,7 +162,10 @@ class Consultations:
                         f"licence_id: licence decision {licence.id} is not your organisation's",
                     )
                 elif licence.status != LicenceStatus.DRAFT.value:
-                    problem = (409, f"licence_id: licence decision {licence.id} is already issued")
+                    problem = (
+                        409,
+                        f"licence_id: licence decision {licence.id} is already {licence.status}",
+                    )
             if problem is None and denial is not None:
                 pending = session.scalar(
                     select(Consultation.id).where(

@@ -331,6 +331,10 @@ class Outcome(StrEnum):
 class LicenceStatus(StrEnum):
     DRAFT = "draft"
     ISSUED = "issued"
+    #: Refused by the drafting authority: itself a denial, notified (revision 0005).
+    REFUSED = "refused"
+    #: Withdrawn by the drafting authority before any decision (revision 0005).
+    WITHDRAWN = "withdrawn"
 
 
 class AlertKind(StrEnum):
@@ -395,6 +399,12 @@ class LicenceDecision(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     change_xid: Mapped[int] = _change_position()
+    #: Revision 0005: the denial notification a refusal created (refused only).
+    refusal_denial_id: Mapped[str | None] = mapped_column(ForeignKey("denials.id"), default=None)
+    #: Revision 0005: the ground a refusal cites (``Art. 15(1)``, a regime's criterion …).
+    criterion: Mapped[str | None] = mapped_column(Text, default=None)
+    #: Revision 0005: the day the draft was refused or withdrawn.
+    closed_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
 
 
 class LicenceMatch(Base):

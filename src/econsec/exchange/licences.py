@@ -16,6 +16,24 @@ with the explanation (``undercut``) and, as Art. 16(5) of Regulation
 States and the Commission"), every other organisation entitled to see that
 denial (``undercut_information``); organisations that may not see the denial
 are not told, since the notice would reveal it.
+
+A draft can also end in a **refusal** (itself a denial: Art. 16(2)-(3) of
+Regulation 2021/821 has member states notify their denials to the other
+member states and the Commission — verify the paragraph numbering against the
+consolidated text) or be **withdrawn**. Refusing creates, in the same
+transaction, a denial notification with the draft's item, control entries,
+parties and destination (and by default its marking and audience), links the
+two (``refusal_denial_id``) and closes the consultations the draft opened as
+``not_granted``; withdrawing closes them as ``withdrawn``.
+
+What a reader is told about the check (``matches``, ``warnings``,
+``blocked``, the consultation of each match) is computed from the records
+that reader may see and nothing else: a denial or consultation hidden from it
+changes nothing in its view (tested by adding and removing hidden records in
+``tests/exchange/test_access_all.py``). The drafting organisation sees every
+consultation it opened, so its ``blocked`` is the one the issue check applies;
+a partner's ``blocked`` says whether the denials and consultations *it* sees
+block the draft, and can differ from the drafter's.
 """
 
 from __future__ import annotations
@@ -32,7 +50,10 @@ from sqlalchemy.orm import Session
 from econsec.exchange.access import CONSULTATIONS, DENIALS, LICENCES, Principal, visible_filter
 from econsec.exchange.consultations import Consultations, clears
 from econsec.exchange.db import (
+    AudienceExclusion,
+    AudienceRecipient,
     Consultation,
+    ConsultationState,
     Denial,
     LicenceDecision,
     LicenceMatch,
@@ -40,6 +61,8 @@ from econsec.exchange.db import (
     Marking,
     Organisation,
     Outcome,
+    RecordExclusion,
+    RecordRecipient,
     ReviewStatus,
 )
 from econsec.exchange.record_rules import name_threshold, undercut_rule
@@ -56,7 +79,9 @@ from econsec.exchange.records import (
     now,
     sees,
 )
+from econsec.exchange.rules import expiry
 from econsec.exchange.service import Exchange
+from econsec.rules.dated import DatedError
 from econsec.screening.screen import ScreeningError, compare
 
 
@@ -69,6 +94,24 @@ class LicenceInput:
     consignee: str
     end_user: str
     envelope: Envelope
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalInput:
+    """Why a draft is refused, and who is to see the denial notification it becomes.
+
+    ``envelope`` None: the notification gets the draft's own marking, sharing
+    group, RED recipients and exclusions. ``decision_date`` None: today.
+    """
+
+    reason: str
+    criterion: str = ""
+    decision_date: dt.date | None = None
+    envelope: Envelope | None = None
+
+
+#: Markings under which a denial notification reaches no other organisation.
+NATIONAL_ONLY = frozenset({Marking.AMBER_STRICT, Marking.RED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,12 +211,21 @@ def essentially_identical(
 
 
 def _consultation_state(
-    session: Session, org_id: int, denial_id: str, today: dt.date
+    session: Session, reader: Principal, org_id: int, denial_id: str, today: dt.date
 ) -> tuple[Consultation | None, bool]:
-    """The organisation's latest consultation about the denial, and whether it clears it."""
+    """The organisation's latest consultation about the denial, and whether it clears it.
+
+    Only consultations ``reader`` may see count: one hidden from it must not
+    change what it is told (for the drafting organisation, which sees all the
+    consultations it opened, this is all of them).
+    """
     rows = session.scalars(
         select(Consultation)
-        .where(Consultation.originator_org_id == org_id, Consultation.denial_id == denial_id)
+        .where(
+            Consultation.originator_org_id == org_id,
+            Consultation.denial_id == denial_id,
+            visible_filter(reader, CONSULTATIONS),
+        )
         .order_by(Consultation.created_at.desc(), Consultation.id)
     ).all()
     for c in rows:
@@ -195,10 +247,8 @@ def _match_json(
     consultation, cleared = (
         (None, True)
         if own
-        else _consultation_state(session, licence.originator_org_id, denial.id, today)
+        else _consultation_state(session, reader, licence.originator_org_id, denial.id, today)
     )
-    if consultation is not None and not sees(session, reader, CONSULTATIONS, consultation.id):
-        consultation = None  # its marking keeps it from this reader
     return {
         "denial_id": denial.id,
         "denial_reference": denial.reference,
@@ -233,6 +283,9 @@ def licence_json(
         _match_json(session, reader, lic, d, m.score, json.loads(m.fields), m.own, today)
         for m, d in rows
     ]
+    refusal = lic.refusal_denial_id
+    if refusal is not None and not sees(session, reader, DENIALS, refusal):
+        refusal = None  # the notification's audience may be narrower than the draft's
     return {
         **envelope_json(lic),
         "kind": "licence_decision",
@@ -245,9 +298,13 @@ def licence_json(
         "status": lic.status,
         "reasons": lic.reasons,
         "issued_on": lic.issued_on.isoformat() if lic.issued_on else None,
+        "criterion": lic.criterion,
+        "closed_on": lic.closed_on.isoformat() if lic.closed_on else None,
+        "refusal_denial_id": refusal,
         "matches": [m for m in matches if not m["own_organisation"]],
         "warnings": [m for m in matches if m["own_organisation"]],
-        "blocked": any(m["blocking"] for m in matches),
+        # only a draft can be blocked; computed from what this reader may see
+        "blocked": lic.status == LicenceStatus.DRAFT.value and any(m["blocking"] for m in matches),
     }
 
 
@@ -489,7 +546,7 @@ class Licences:
         today: dt.date,
     ) -> Consultation | None:
         """The consultation that cleared the denial, closed as ``granted`` if still pending."""
-        c, _cleared = _consultation_state(session, principal.org_id, denial_id, today)
+        c, _cleared = _consultation_state(session, principal, principal.org_id, denial_id, today)
         if c is not None and c.outcome is None:
             Consultations.close(session, c, Outcome.GRANTED, f"licence {lic.reference} issued")
             if c.licence_id is None:
@@ -502,6 +559,121 @@ class Licences:
                 {"outcome": Outcome.GRANTED.value, "licence": lic.id, "automatic": True},
             )
         return c
+
+    def _draft_of(
+        self, session: Session, principal: Principal, licence_id: str, verb: str, done: str
+    ) -> tuple[LicenceDecision | None, tuple[int, str] | None]:
+        """The caller's organisation's draft, or why it may not ``verb`` it (404/403/409)."""
+        lic: LicenceDecision | None = self.store.visible(session, principal, LICENCE, licence_id)
+        if lic is None:
+            return None, (404, f"id: no licence decision {licence_id}")
+        if lic.originator_org_id != principal.org_id:
+            return None, (403, f"id: only the drafting organisation {verb} its licence decision")
+        if lic.status != LicenceStatus.DRAFT.value:
+            return None, (
+                409,
+                f"status: licence decision {lic.id} is already {lic.status}; "
+                f"only a draft can be {done}",
+            )
+        return lic, None
+
+    def refuse(self, principal: Principal, licence_id: str, data: RefusalInput) -> dict[str, Any]:
+        """Refuse a draft: it becomes a denial notification, and its consultations close.
+
+        In one transaction: the draft turns ``refused``; a denial with its item,
+        control entries, parties and destination is notified under the draft's
+        audience (or ``data.envelope``), decided on ``data.decision_date``
+        (today by default) and in force for the review period; the two are
+        linked; the consultations the draft opened are closed ``not_granted``
+        (which tells each consulted organisation). A draft marked AMBER+STRICT
+        or RED would make a notification that reaches no other organisation:
+        the caller must then choose the notification's marking explicitly.
+        """
+        action = "licence.refuse"
+        today = self.exchange.today()
+        with self.exchange._write() as session:
+            lic, problem = self._draft_of(session, principal, licence_id, "refuses", "refused")
+            decided = data.decision_date or today
+            env: Envelope | None = None
+            if problem is None and lic is not None:
+                env = data.envelope or _licence_envelope(session, lic)
+                problem = _refusal_problem(session, principal, lic, data, env, decided, today)
+            if problem is None and lic is not None and env is not None:
+                # the check first: the refusal's own notification is not one of its matches
+                found = essentially_identical(session, principal, lic, today)
+                _store_matches(session, lic.id, found)
+                denial, why = _notify_refusal(session, principal, lic, data, env, decided)
+                lic.status = LicenceStatus.REFUSED.value
+                lic.reasons = data.reason.strip()
+                lic.criterion = data.criterion.strip() or None
+                lic.closed_on = decided
+                lic.refusal_denial_id = denial.id
+                lic.updated_at = now()
+                closed = _close_consultations(
+                    session,
+                    principal,
+                    lic,
+                    found,
+                    Outcome.NOT_GRANTED,
+                    f"the licence was refused on {decided}",
+                )
+                session.flush()
+                log_ok(
+                    session,
+                    principal,
+                    action,
+                    lic.id,
+                    {
+                        "denial": denial.id,
+                        "marking": denial.marking,
+                        "expiry": why,
+                        "criterion": data.criterion,
+                        "decision_date": decided.isoformat(),
+                        "consultations_closed": closed,
+                    },
+                )
+                return licence_json(session, lic, today, principal)
+        assert problem is not None
+        raise self.store.refuse(principal, action, problem[0], problem[1], licence_id)
+
+    def withdraw(self, principal: Principal, licence_id: str, text: str = "") -> dict[str, Any]:
+        """Withdraw a draft (no decision, nothing notified); its consultations close withdrawn."""
+        action = "licence.withdraw"
+        today = self.exchange.today()
+        with self.exchange._write() as session:
+            lic, problem = self._draft_of(session, principal, licence_id, "withdraws", "withdrawn")
+            if problem is None and lic is not None:
+                lic.status = LicenceStatus.WITHDRAWN.value
+                lic.reasons = text or None
+                lic.closed_on = today
+                lic.updated_at = now()
+                found = [
+                    Found(d, m.score, {}, m.own)
+                    for m, d in session.execute(
+                        select(LicenceMatch, Denial)
+                        .join(Denial, Denial.id == LicenceMatch.denial_id)
+                        .where(LicenceMatch.licence_id == lic.id)
+                    ).all()
+                ]
+                closed = _close_consultations(
+                    session,
+                    principal,
+                    lic,
+                    found,
+                    Outcome.WITHDRAWN,
+                    f"the licence application was withdrawn on {today}",
+                )
+                session.flush()
+                log_ok(
+                    session,
+                    principal,
+                    action,
+                    lic.id,
+                    {"text": text, "consultations_closed": closed},
+                )
+                return licence_json(session, lic, today, principal)
+        assert problem is not None
+        raise self.store.refuse(principal, action, problem[0], problem[1], licence_id)
 
     def get(self, principal: Principal, licence_id: str) -> dict[str, Any]:
         return self.store.get(principal, LICENCE, licence_id)
@@ -545,3 +717,146 @@ def _entitled_to(session: Session, d: Denial, approving_org: int) -> list[int]:
         if seen is not None:
             out.append(org)
     return out
+
+
+def _licence_envelope(session: Session, lic: LicenceDecision) -> Envelope:
+    """The draft's own audience: marking, group, RED recipients, exclusions."""
+    recipients = session.scalars(
+        select(AudienceRecipient.user_id)
+        .where(AudienceRecipient.record_id == lic.id)
+        .order_by(AudienceRecipient.user_id)
+    ).all()
+    excluded = session.scalars(
+        select(AudienceExclusion.org_id)
+        .where(AudienceExclusion.record_id == lic.id)
+        .order_by(AudienceExclusion.org_id)
+    ).all()
+    return Envelope(Marking(lic.marking), lic.sharing_group_id, tuple(recipients), tuple(excluded))
+
+
+def _refusal_problem(
+    session: Session,
+    principal: Principal,
+    lic: LicenceDecision,
+    data: RefusalInput,
+    env: Envelope,
+    decided: dt.date,
+    today: dt.date,
+) -> tuple[int, str] | None:
+    """Why the refusal cannot be recorded as asked (422), or None."""
+    if not data.reason.strip():
+        return 422, "reason: state why the licence is refused (it is notified as the denial reason)"
+    if decided > today:
+        return 422, f"decision_date: {decided} is after today ({today})"
+    try:
+        expiry(decided)
+    except DatedError:
+        return 422, f"decision_date: no denial review rule is in force on {decided}"
+    if data.envelope is None and env.marking in NATIONAL_ONLY:
+        return (
+            422,
+            f"marking: the draft is {env.marking.value}, so its refusal's denial notification "
+            "would reach no other organisation (Regulation (EU) 2021/821, Art. 16(2)-(3): "
+            "denials are notified to the other member states and the Commission); give the "
+            f"notification's marking explicitly ({env.marking.value} to keep it national)",
+        )
+    message = check_envelope(session, principal, env, LICENCE)  # no marking is forbidden
+    return None if message is None else (422, message)
+
+
+def _notify_refusal(
+    session: Session,
+    principal: Principal,
+    lic: LicenceDecision,
+    data: RefusalInput,
+    env: Envelope,
+    decided: dt.date,
+) -> tuple[Denial, str]:
+    """Create the refusal's denial notification in the caller's transaction (audited).
+
+    ``Exchange.create_denial`` opens its own transaction, and the refusal must
+    be one unit with it, so this writes the same rows (:class:`Denial`, its RED
+    recipients and exclusions, the ``denial.create`` audit entry) itself.
+    """
+    until, why = expiry(decided)
+    stamp = now()
+    criterion, reason = data.criterion.strip(), data.reason.strip()
+    if criterion:
+        reason = f"{criterion}: {reason}"
+    denial = Denial(
+        id=new_id(),
+        originator_org_id=principal.org_id,
+        author_user_id=principal.user_id,
+        marking=env.marking.value,
+        sharing_group_id=env.sharing_group,
+        reference=lic.reference,
+        decision_date=decided,
+        control_entries=lic.control_entries,
+        item=lic.item,
+        consignee=lic.consignee,
+        end_user=lic.end_user,
+        destination=lic.destination,
+        reason=reason,
+        expires_on=until,
+        review_status=ReviewStatus.IN_FORCE.value,
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    session.add(denial)
+    session.flush()
+    session.add_all(
+        RecordRecipient(record_id=denial.id, user_id=u) for u in dict.fromkeys(env.recipients)
+    )
+    session.add_all(
+        RecordExclusion(record_id=denial.id, org_id=o) for o in dict.fromkeys(env.excluded_orgs)
+    )
+    session.flush()
+    log_ok(
+        session,
+        principal,
+        "denial.create",
+        denial.id,
+        {"marking": denial.marking, "expiry": why, "refusal_of": lic.id},
+    )
+    return denial, why
+
+
+def _close_consultations(
+    session: Session,
+    principal: Principal,
+    lic: LicenceDecision,
+    found: list[Found],
+    outcome: Outcome,
+    text: str,
+) -> list[str]:
+    """Close the pending consultations the draft opened; their ids.
+
+    Those naming the draft, and those of the drafting organisation about a
+    partner denial the draft matched that name no licence (an organisation
+    has at most one pending consultation per denial; issuing settles the same
+    ones as ``granted``). Each consulted organisation is told the outcome.
+    """
+    partner_denials = [f.denial.id for f in found if not f.own]
+    pending = (ConsultationState.OPEN.value, ConsultationState.ANSWERED.value)
+    rows = session.scalars(
+        select(Consultation)
+        .where(
+            Consultation.originator_org_id == lic.originator_org_id,
+            Consultation.state.in_(pending),
+            (Consultation.licence_id == lic.id)
+            | (Consultation.licence_id.is_(None) & Consultation.denial_id.in_(partner_denials)),
+        )
+        .order_by(Consultation.created_at, Consultation.id)
+    ).all()
+    for c in rows:
+        Consultations.close(session, c, outcome, text)
+        if c.licence_id is None:
+            c.licence_id = lic.id
+        log_ok(
+            session,
+            principal,
+            "consultation.outcome",
+            c.id,
+            {"outcome": outcome.value, "licence": lic.id, "automatic": True},
+        )
+    return [c.id for c in rows]

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from econsec.exchange.access import Principal
 from econsec.exchange.alerts import AlertInput, Alerts
@@ -28,7 +28,7 @@ from econsec.exchange.db import (
     Scope,
 )
 from econsec.exchange.http_auth import auth
-from econsec.exchange.licences import LicenceInput, Licences
+from econsec.exchange.licences import LicenceInput, Licences, RefusalInput
 from econsec.exchange.records import Envelope, RecordStore
 from econsec.exchange.service import Exchange
 
@@ -58,6 +58,8 @@ ConsultationReplyWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "consul
 LicenceCreateWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "licence.create")]
 LicenceIssueWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "licence.issue")]
 LicenceMarkingWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "licence.marking")]
+LicenceRefuseWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "licence.refuse")]
+LicenceWithdrawWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "licence.withdraw")]
 
 
 def _no_nul(value: Any) -> Any:
@@ -131,6 +133,63 @@ class IssueIn(BaseModel):
         max_length=20000,
         description="Why it is granted (required when a partner denied the same).",
     )
+
+
+class RefuseIn(BaseModel):
+    """A refusal: notified as a denial (Regulation (EU) 2021/821, Art. 16(2)-(3)).
+
+    The audience fields are those of the denial notification; left out, it
+    gets the draft's own marking, sharing group, RED recipients and exclusions
+    (a draft marked AMBER+STRICT or RED needs an explicit ``marking``: the
+    notification would otherwise reach no other organisation).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    _text = field_validator("*")(_no_nul)
+
+    reason: str = Field(
+        min_length=1, max_length=20000, description="Why it is refused (the denial's reason)."
+    )
+    criterion: str = Field(
+        default="",
+        max_length=200,
+        description="The ground cited, e.g. 'Art. 15(1)' or a regime's criterion.",
+    )
+    decision_date: dt.date | None = Field(
+        default=None, description="Day of the refusal (default today; not in the future)."
+    )
+    marking: Marking | None = Field(
+        default=None, description="The notification's TLP 2.0 marking (default: the draft's)."
+    )
+    sharing_group: DbInt | None = None
+    recipients: list[DbInt] = Field(default_factory=list, description="RED: named user ids.")
+    excluded_orgs: list[DbInt] = Field(default_factory=list)
+
+    @field_validator("sharing_group", "recipients", "excluded_orgs")
+    @classmethod
+    def _with_marking(cls, value: Any, info: ValidationInfo) -> Any:
+        if value and info.data.get("marking") is None:
+            raise ValueError("give the notification's marking with its audience")
+        return value
+
+    def refusal(self) -> RefusalInput:
+        envelope = (
+            None
+            if self.marking is None
+            else Envelope(
+                self.marking,
+                self.sharing_group,
+                tuple(self.recipients),
+                tuple(self.excluded_orgs),
+            )
+        )
+        return RefusalInput(self.reason, self.criterion, self.decision_date, envelope)
+
+
+class WithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    _text = field_validator("*")(_no_nul)
+    text: str = Field(default="", max_length=20000, description="Why it is withdrawn.")
 
 
 class MarkingIn(BaseModel):
@@ -231,11 +290,21 @@ class LicenceOut(BaseModel):
     status: str
     reasons: str | None
     issued_on: dt.date | None
+    criterion: str | None = Field(description="Refused: the ground cited.")
+    closed_on: dt.date | None = Field(description="Day it was refused or withdrawn.")
+    refusal_denial_id: str | None = Field(
+        description="Refused: the denial notification it became (null if the reader may not "
+        "see it)."
+    )
     matches: list[dict[str, Any]] = Field(
         description="Partners' denials found essentially identical (those the reader sees)."
     )
     warnings: list[dict[str, Any]] = Field(description="Denials of the drafter's organisation.")
-    blocked: bool
+    blocked: bool = Field(
+        description="A draft that the partner denials and consultations the reader may see "
+        "keep from being issued. The drafting organisation sees all it opened; another "
+        "reader's flag ignores what is hidden from it and may differ."
+    )
     created_at: str
     updated_at: str
 
@@ -402,6 +471,20 @@ def records_router(exchange: Exchange) -> APIRouter:
     ) -> dict[str, Any]:
         """Issue the licence: 409 with the reasons while a partner's denial blocks it."""
         return licences.issue(principal, licence_id, body.reasons)
+
+    @router.post("/licences/{licence_id}/refuse", response_model=LicenceOut, tags=["licences"])
+    def refuse_licence(
+        licence_id: str, body: RefuseIn, principal: LicenceRefuseWriter
+    ) -> dict[str, Any]:
+        """Refuse a draft: notified as a denial, linked to it; its consultations close."""
+        return licences.refuse(principal, licence_id, body.refusal())
+
+    @router.post("/licences/{licence_id}/withdraw", response_model=LicenceOut, tags=["licences"])
+    def withdraw_licence(
+        licence_id: str, body: WithdrawIn, principal: LicenceWithdrawWriter
+    ) -> dict[str, Any]:
+        """Withdraw a draft (nothing is notified); its consultations close as withdrawn."""
+        return licences.withdraw(principal, licence_id, body.text)
 
     @router.patch("/licences/{licence_id}/marking", response_model=LicenceOut, tags=["licences"])
     def licence_marking(
