@@ -18,6 +18,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,19 +105,20 @@ def _copy_denial(connection: Connection, template: str, reference: str, at: dt.d
     return new_id
 
 
-def _postgres_only(exchange: Exchange) -> None:
-    if exchange.engine.dialect.name != "postgresql":
-        pytest.skip(
-            "SQLite has one writer at a time: a second write transaction waits for "
-            "the open one, so no commit can overtake it"
-        )
+@pytest.fixture
+def pg_origin(postgres_url: str) -> Iterator[Origin]:
+    """An origin on PostgreSQL only: on SQLite a second write transaction waits
+    for the open one, so no commit can overtake another (nothing to test)."""
+    exchange = Exchange.connect(postgres_url)
+    yield Origin(exchange)
+    exchange.engine.dispose()
 
 
-def test_a_writer_that_began_first_holds_the_feed_until_it_commits(origin: Origin) -> None:
+def test_a_writer_that_began_first_holds_the_feed_until_it_commits(pg_origin: Origin) -> None:
     """A writes first (smaller transaction id) and commits after B: B waits in the
     feed behind A's open transaction, then both come. The old cursor sent B, moved
     past B's later ``updated_at``, and never sent A."""
-    _postgres_only(origin.exchange)
+    origin = pg_origin
     template = origin.create("X")
     seen, cursor = origin.feed(None)
     assert sorted(seen.values()) == ["X"]
@@ -133,11 +135,11 @@ def test_a_writer_that_began_first_holds_the_feed_until_it_commits(origin: Origi
     assert origin.feed(after)[0] == {}
 
 
-def test_a_writer_that_commits_last_is_sent_after_its_commit(origin: Origin) -> None:
+def test_a_writer_that_commits_last_is_sent_after_its_commit(pg_origin: Origin) -> None:
     """A takes its timestamp, B commits (later timestamp), then A writes and commits:
     B is delivered while A is open and the cursor moves past B; A comes next. The
     old cursor, past B's ``updated_at``, skipped A's earlier one for good."""
-    _postgres_only(origin.exchange)
+    origin = pg_origin
     template = origin.create("X")
     _, cursor = origin.feed(None)
     with origin.exchange.engine.connect() as a:
