@@ -272,3 +272,52 @@ def test_cli_audit_verify_exit_status(tmp_path: Any) -> None:
     bad = runner.invoke(app, ["audit", "verify", "--db", str(db)])
     assert bad.exit_code == 1
     assert "audit_log entry 2" in bad.output
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("GET", "/v1/denials?limit=0", None),
+        ("GET", "/v1/denials/x?limit=1", None),
+        ("POST", "/v1/denials", denial(marking="PURPLE")),
+    ],
+)
+def test_a_bad_token_is_refused_before_bad_parameters_and_a_422_names_its_caller(
+    partners: Partners, method: str, url: str, body: dict[str, Any] | None
+) -> None:
+    """The denial routes authenticate in their worker thread (http_auth.caller).
+
+    When the parameters are invalid too, the token is still judged first, as on
+    the routes that authenticate in a dependency: no token, a token without the
+    scope, and a valid token each get the answer and the audit entry they got
+    before.
+    """
+    if url.startswith("/v1/denials/x"):
+        url = "/v1/denials/" + "x" * 201  # past the path parameter's 200 characters
+    read_only = partners.exchange.issue_token(partners.de_officer, [Scope.DENIALS_READ])
+    cases = [
+        ({}, 401, "authorization: bearer token missing", None),
+        ({"authorization": "Bearer nonsense"}, 401, "authorization: unknown token", None),
+        ({"authorization": f"Bearer {partners.tokens['de']}"}, 422, None, partners.de_officer),
+    ]
+    if method == "POST":
+        cases.insert(
+            2,
+            (
+                {"authorization": f"Bearer {read_only}"},
+                403,
+                "authorization: token lacks scope denials:write",
+                partners.de_officer,
+            ),
+        )
+    for headers, status, detail, user in cases:
+        answer = partners.client.request(method, url, headers=headers, json=body)
+        assert answer.status_code == status, (headers, answer.json())
+        if detail:
+            assert answer.json()["detail"] == detail
+        with partners.exchange._sessions() as session:
+            last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert last is not None
+        assert (last.outcome, last.user_id) == ("refused", user)
+        assert last.detail.count("reason") == 1
+    assert denial_count(partners.exchange) == 0

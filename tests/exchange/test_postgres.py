@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -153,11 +154,36 @@ def test_cli_names_a_bad_database_url(postgres: tempdb.TempPostgres) -> None:
     assert "secret" not in down.output
 
 
-def test_audit_append_refuses_a_read_session(postgres_url: str) -> None:
-    """PostgreSQL reads run in autocommit, where the chain's lock would not hold."""
+def test_audit_appends_in_autocommit_keep_one_verifiable_chain(postgres_url: str) -> None:
+    """An audited read appends in one autocommit statement (econsec_audit_append).
+
+    The entry's hash is computed by PostgreSQL; verify recomputes it in Python,
+    so awkward content (newlines, a "-" or "3:" that mimics the length-prefixed
+    layout, non-Latin text, NULLs) must hash the same on both sides.
+    """
     exchange = Exchange.connect(postgres_url)
-    with exchange._read() as session, pytest.raises(RuntimeError, match="write transaction"):
-        audit.append(session, action="x", outcome="ok")
+    awkward: list[dict[str, Any]] = [
+        {"action": "x", "outcome": "ok"},
+        {"action": "-", "outcome": "3:abc", "detail": {"text": "a\nb\n-\n7:", "n": 1}},
+        {
+            "action": "denial.read",
+            "outcome": "ok",
+            "org_id": 7,
+            "user_id": 0,
+            "record_id": "Ω-ü-中文-😀",
+            "detail": {"q": "\\\"'"},
+        },
+    ]
+    with exchange._read() as session:
+        for entry in awkward:
+            audit.append(session, **entry)
     exchange.add_organisation("BAFA", "DE")
-    assert exchange.verify_audit().entries == 1
+    result = exchange.verify_audit()
+    assert (result.ok, result.entries) == (True, 4), result
+    with exchange._read() as session:
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    prev = audit.GENESIS
+    for stored in entries:  # PostgreSQL's hashes are rule 2's, computed in Python
+        assert stored.hash == audit.entry_hash_v2(audit._fields(stored), prev)
+        prev = stored.hash
     exchange.engine.dispose()
