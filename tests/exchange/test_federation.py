@@ -36,9 +36,9 @@ from econsec.exchange.service import Exchange, ExchangeError
 class Instance:
     """One exchange instance: its database, app, client and local partners."""
 
-    def __init__(self, root: Path, name: str) -> None:
+    def __init__(self, root: Path, name: str, exchange: Exchange | None = None) -> None:
         self.name = name
-        self.exchange = Exchange.open(root / f"{name}.sqlite")
+        self.exchange = exchange or Exchange.open(root / f"{name}.sqlite")
         self.fed = Federation(self.exchange)
         self.fed.set_instance(name)
         self.client = TestClient(create_exchange_app(self.exchange))
@@ -103,11 +103,11 @@ def link(a: Instance, b: Instance, a_terms: dict[str, Any], b_terms: dict[str, A
     a.fed.update_peer(b.name, token=token_for_a)
 
 
-@pytest.fixture
-def pair(tmp_path: Path) -> tuple[Instance, Instance]:
-    """EU (BAFA, with a group for AMBER sent to the US) and US (BIS in the group
-    AMBER from the EU lands in; DDTC outside it)."""
-    eu, us = Instance(tmp_path, "eu"), Instance(tmp_path, "us")
+def pair_on(
+    eu_exchange: Exchange | None, us_exchange: Exchange | None, root: Path
+) -> tuple[Instance, Instance]:
+    """EU (BAFA, group ``to-US``) and US (BIS in ``from-EU``, DDTC outside), linked."""
+    eu, us = Instance(root, "eu", eu_exchange), Instance(root, "us", us_exchange)
     bafa = eu.partner("BAFA", "DE", "de-officer")
     eu.partner("BAFA", "DE", "de-recipient", Role.ANALYST)
     eu.orgs["group"] = eu.exchange.add_group("to-US", [bafa])
@@ -121,6 +121,13 @@ def pair(tmp_path: Path) -> tuple[Instance, Instance]:
         {"receive_group": us.orgs["group"]},
     )
     return eu, us
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> tuple[Instance, Instance]:
+    """EU (BAFA, with a group for AMBER sent to the US) and US (BIS in the group
+    AMBER from the EU lands in; DDTC outside it)."""
+    return pair_on(None, None, tmp_path)
 
 
 def create_all_markings(eu: Instance) -> None:

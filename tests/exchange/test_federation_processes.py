@@ -166,21 +166,55 @@ def _denial(reference: str, marking: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _alert(name: str, marking: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "kind": "proposed_listing",
+        "name": name,
+        "country": "AE",
+        "list": "EU Annex IV",
+        "reason": "Procures 3A090 items for a listed end user",
+        "marking": marking,
+        **extra,
+    }
+
+
 def test_two_server_processes_push_and_pull(servers: tuple[Server, Server]) -> None:
     eu, us = servers
     eu.post("de", "/v1/denials", _denial("G", "GREEN"))
     amber = eu.post("de", "/v1/denials", _denial("A", "AMBER", sharing_group=1))
     eu.post("de", "/v1/denials", _denial("AS", "AMBER+STRICT"))
+    # alerts travel beside the denials, under the same rules
+    eu.post("de", "/v1/alerts", _alert("Listing G", "GREEN"))
+    listing = eu.post("de", "/v1/alerts", _alert("Listing A", "AMBER", sharing_group=1))
+    eu.post("de", "/v1/alerts", _alert("Listing AS", "AMBER+STRICT"))
     # pull: the US fetches the EU feed over HTTP
-    assert us.federate("pull", "eu") == {"created": 2}
+    assert us.federate("pull", "eu") == {"created": 4}
     assert us.federate("pull", "eu") == {}
     seen = us.seen("bis")
     assert sorted(seen) == ["A", "G"]
     assert seen["A"]["marking"] == "AMBER"
     assert sorted(us.seen("ddtc")) == ["G"]
-    # push: the EU renews the AMBER denial and pushes it to the US inbox
+    alerts = {a["payload"]["name"]: a for a in us.get("bis", "/v1/alerts")["items"]}
+    assert sorted(alerts) == ["Listing A", "Listing G"]
+    assert (alerts["Listing A"]["marking"], alerts["Listing A"]["subject"]) == (
+        "AMBER",
+        "Listing A (EU Annex IV)",
+    )
+    assert [a["payload"]["name"] for a in us.get("ddtc", "/v1/alerts")["items"]] == ["Listing G"]
+    # push: the EU renews the AMBER denial, lowers the AMBER alert to GREEN, pushes
     eu.post("de", f"/v1/denials/{amber['id']}/renew", {"on": "2027-01-10"})
-    assert eu.federate("push", "us") == {"unchanged": 1, "updated": 1}
+    lowered = httpx.patch(
+        f"{eu.url}/v1/alerts/{listing['id']}/marking",
+        json={"marking": "GREEN"},
+        headers={"authorization": f"Bearer {eu.tokens['de']}"},
+    )
+    assert lowered.status_code == 200, lowered.text
+    assert eu.federate("push", "us") == {"unchanged": 2, "updated": 2}
     assert eu.federate("push", "us") == {}
     assert us.seen("bis")["A"]["expires_on"] == "2030-01-10"
-    assert us.federate("pull", "eu") == {"unchanged": 1}
+    ddtc_alerts = us.get("ddtc", "/v1/alerts")["items"]
+    assert sorted((a["payload"]["name"], a["marking"]) for a in ddtc_alerts) == [
+        ("Listing A", "GREEN"),
+        ("Listing G", "GREEN"),
+    ]
+    assert us.federate("pull", "eu") == {"unchanged": 2}

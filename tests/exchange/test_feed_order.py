@@ -359,9 +359,18 @@ def test_sqlite_triggers_stamp_once_even_with_recursive_triggers(tmp_path: Path)
         # on: the WHEN clause alone must stop the recursion
         connection.execute(text("PRAGMA recursive_triggers = ON"))
         start = connection.execute(text("SELECT value FROM fed_change_counter")).scalar_one()
-        connection.execute(update(Denial).where(Denial.id == first).values(reason="x"))
+        # (each UPDATE moves the version forward itself: revision 0007's trigger,
+        # which would otherwise do it with one more stamped UPDATE, stays out)
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+        connection.execute(
+            update(Denial).where(Denial.id == first).values(reason="x", updated_at=later)
+        )
         # an UPDATE that sets the position itself is stamped all the same
-        connection.execute(update(Denial).where(Denial.id == first).values(change_xid=0))
+        connection.execute(
+            update(Denial)
+            .where(Denial.id == first)
+            .values(change_xid=0, updated_at=later + dt.timedelta(seconds=1))
+        )
         counter = connection.execute(text("SELECT value FROM fed_change_counter")).scalar_one()
         stamped = connection.execute(
             select(Denial.change_xid).where(Denial.id == first)
@@ -410,3 +419,183 @@ def test_migration_0004_positions_existing_rows_and_downgrades(exchange: Exchang
     assert stamped > max(positions)
     seen, _ = origin.feed(None)
     assert set(seen) == {*ids, newest}
+
+
+# -- versions (revision 0007) ----------------------------------------------------------
+
+
+def _stored_version(exchange: Exchange, denial_id: str) -> dt.datetime:
+    with exchange._read() as session:
+        at = session.scalar(select(Denial.updated_at).where(Denial.id == denial_id))
+    assert at is not None
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+
+
+def test_every_update_moves_the_version_forward(origin: Origin) -> None:
+    """A writer's clock that stepped back, an UPDATE that leaves ``updated_at``
+    alone, a microsecond carry: the stored version still moves forward, and the
+    feed sends it. A later clock is kept as it is. Both backends."""
+    exchange = origin.exchange
+    denial_id = origin.create("V")
+    _, cursor = origin.feed(None)
+    first = _stored_version(exchange, denial_id)
+    micro = dt.timedelta(microseconds=1)
+
+    def write(**values: Any) -> dt.datetime:
+        with exchange.engine.begin() as connection:
+            connection.execute(update(Denial).where(Denial.id == denial_id).values(**values))
+        return _stored_version(exchange, denial_id)
+
+    assert write(reason="stepped back", updated_at=first - dt.timedelta(minutes=5)) == first + micro
+    assert write(reason="no timestamp") == first + 2 * micro
+    later = dt.datetime(2030, 1, 1, 12, 0, 59, 999999, tzinfo=dt.UTC)
+    assert write(updated_at=later) == later
+    assert write(updated_at=later) == dt.datetime(2030, 1, 1, 12, 1, tzinfo=dt.UTC)
+    (entry,) = origin.fed.serve_feed("us", cursor).entries
+    assert entry.version == dt.datetime(2030, 1, 1, 12, 1, tzinfo=dt.UTC)
+    # a new record keeps the version its writer gave it (only UPDATEs move it)
+    with exchange._read() as session:
+        row = session.get(Denial, origin.create("W"))
+        assert row is not None
+        assert row.updated_at == row.created_at
+
+
+def test_every_federated_table_has_the_version_trigger(exchange: Exchange) -> None:
+    with exchange.engine.connect() as connection:
+        if exchange.engine.dialect.name == "postgresql":
+            query = (
+                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE t.tgname = c.relname || '_fed_version'"
+            )
+        else:
+            query = (
+                "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' "
+                "AND name = tbl_name || '_fed_version'"
+            )
+        assert set(connection.execute(text(query)).scalars()) == set(FEDERATED)
+
+
+def test_sqlite_version_trigger_ends_with_recursive_triggers(tmp_path: Path) -> None:
+    """The fix-up's own UPDATE fires no further fix-up, and the feed-position
+    trigger's UPDATE none at all, with ``recursive_triggers`` on."""
+    exchange = Exchange.open(tmp_path / "x.sqlite")
+    origin = Origin(exchange)
+    first = origin.create("S1")
+    before = _stored_version(exchange, first)
+    with exchange.engine.begin() as connection:
+        connection.execute(text("PRAGMA recursive_triggers = ON"))
+        start = connection.execute(text("SELECT value FROM fed_change_counter")).scalar_one()
+        connection.execute(update(Denial).where(Denial.id == first).values(reason="x"))
+        counter = connection.execute(text("SELECT value FROM fed_change_counter")).scalar_one()
+        stamped = connection.execute(
+            select(Denial.change_xid).where(Denial.id == first)
+        ).scalar_one()
+    # one position for the UPDATE, one for the fix-up's UPDATE; the row has the last
+    assert (counter, stamped) == (start + 2, start + 2)
+    assert _stored_version(exchange, first) == before + dt.timedelta(microseconds=1)
+    exchange.engine.dispose()
+
+
+def test_concurrent_updates_store_versions_in_commit_order(
+    pg_origin: Origin, tmp_path: Path
+) -> None:
+    """B takes its timestamp, then A takes a later one, locks the denial and commits;
+    B, which waited for A's lock, commits last with the earlier timestamp. The
+    stored version is still later than A's, and a peer that received A's state
+    receives B's (before revision 0007 it kept A's as "unchanged" for good)."""
+    origin = pg_origin
+    exchange = origin.exchange
+    denial_id = origin.create("V")
+    us = Exchange.open(tmp_path / "us.sqlite")
+    us_fed = Federation(us)
+    us_fed.set_instance("us")
+    us_fed.add_peer("eu", "http://testserver", "DE", token=origin.token_for_us)
+    client = TestClient(create_exchange_app(exchange))
+    assert us_fed.pull("eu", client=client).outcomes == {"created": 1}
+
+    b_time = dt.datetime.now(dt.UTC)  # B's clock reads first …
+    a_time = b_time + dt.timedelta(milliseconds=50)  # … A's after it
+    b_flushed, b_may_commit = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def writer_b() -> None:
+        try:
+            with exchange._write() as session:
+                row = session.get(Denial, denial_id)
+                assert row is not None
+                row.reason, row.updated_at = "B", b_time
+                session.flush()  # waits for A's row lock
+                b_flushed.set()
+                assert b_may_commit.wait(30)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+            b_flushed.set()
+
+    def waiting_for_a_lock() -> bool:
+        with exchange.engine.connect() as probe:
+            return bool(
+                probe.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    )
+                ).scalar_one()
+            )
+
+    b = threading.Thread(target=writer_b)
+    with exchange._write() as session:
+        row = session.get(Denial, denial_id)
+        assert row is not None
+        row.reason, row.updated_at = "A", a_time
+        session.flush()  # A holds the row lock
+        b.start()
+        deadline = time.monotonic() + 30
+        while not waiting_for_a_lock():
+            assert time.monotonic() < deadline, "B never waited for A's lock"
+            time.sleep(0.01)
+    # A committed; B has written (after A's commit, under the lock) and is still open
+    assert b_flushed.wait(30)
+    assert errors == []
+    assert us_fed.pull("eu", client=client).outcomes == {"updated": 1}
+    with us._read() as session:
+        assert session.scalars(select(Denial.reason)).one() == "A"
+    b_may_commit.set()
+    b.join(30)
+    assert errors == []
+    stored = _stored_version(exchange, denial_id)
+    assert stored == a_time + dt.timedelta(microseconds=1)
+    assert us_fed.pull("eu", client=client).outcomes == {"updated": 1}
+    with us._read() as session:
+        assert session.scalars(select(Denial.reason)).one() == "B"
+        record = session.scalars(select(FedRecord)).one()
+        assert _aware_utc(record.origin_version) == stored
+    client.close()
+    us.engine.dispose()
+
+
+def _aware_utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def test_migration_0007_downgrades_and_upgrades(origin: Origin) -> None:
+    from alembic import command  # noqa: PLC0415
+    from alembic.config import Config  # noqa: PLC0415
+
+    exchange = origin.exchange
+    denial_id = origin.create("M")
+    first = _stored_version(exchange, denial_id)
+    earlier = first - dt.timedelta(minutes=5)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with exchange.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006")
+    with exchange.engine.begin() as connection:
+        connection.execute(update(Denial).where(Denial.id == denial_id).values(updated_at=earlier))
+    assert _stored_version(exchange, denial_id) == earlier  # no trigger: stepped back
+    migrate(exchange.engine)
+    test_every_federated_table_has_the_version_trigger(exchange)
+    with exchange.engine.begin() as connection:
+        connection.execute(update(Denial).where(Denial.id == denial_id).values(updated_at=first))
+        connection.execute(update(Denial).where(Denial.id == denial_id).values(updated_at=earlier))
+    assert _stored_version(exchange, denial_id) == first + dt.timedelta(microseconds=1)

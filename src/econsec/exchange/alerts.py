@@ -15,11 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from econsec.exchange.access import ALERTS, Principal, visible_filter
 from econsec.exchange.db import AlertKind, AlertRecord, Marking
+from econsec.exchange.fields import ISO2, no_nul
 from econsec.exchange.records import (
     Envelope,
     Kind,
@@ -50,7 +52,75 @@ class AlertInput:
     envelope: Envelope
 
 
-def _summary(kind: AlertKind, p: Mapping[str, Any]) -> tuple[str, str | None, float | None]:
+# -- payloads: one model per kind, for the create route and for federation ----------
+
+
+class Contribution(BaseModel):
+    """One indicator's part in a diversion score (as ``econsec trade alerts`` prints it)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    _text = field_validator("*")(no_nul)
+
+    indicator: str = Field(min_length=1, max_length=200)
+    value: float | None = None
+    weight: float
+    points: float
+    detail: str = Field(default="", max_length=20000)
+
+
+class DiversionPayload(BaseModel):
+    """A diversion finding (the fields of ``econsec trade alerts --format json``)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    _text = field_validator("*")(no_nul)
+
+    reporter: str = Field(pattern=ISO2)
+    intermediary: str = Field(pattern=ISO2)
+    target: str | None = Field(default=None, pattern=ISO2)
+    product: str = Field(min_length=1, max_length=200)
+    score: float = Field(ge=0)
+    contributions: list[Contribution] = Field(max_length=200)
+    baseline_value: float | None = None
+    period_value: float | None = None
+    currency: str | None = Field(default=None, max_length=3)
+
+
+class ProposedListingPayload(BaseModel):
+    """A listing proposed to a partner's list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    _text = field_validator("*")(no_nul)
+
+    name: str = Field(min_length=1, max_length=300)
+    country: str = Field(pattern=ISO2)
+    list: str = Field(min_length=1, max_length=100)
+    reason: str = Field(min_length=1, max_length=20000)
+
+
+class ScreeningHitPayload(BaseModel):
+    """A screening hit of interest: a counterparty matched to a list entry."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    _text = field_validator("*")(no_nul)
+
+    counterparty: str = Field(min_length=1, max_length=300)
+    list_entry_id: str = Field(min_length=1, max_length=200)
+    score: float = Field(ge=0, le=1)
+
+
+#: The payload model of each alert kind.
+ALERT_PAYLOADS: dict[AlertKind, type[BaseModel]] = {
+    AlertKind.DIVERSION: DiversionPayload,
+    AlertKind.PROPOSED_LISTING: ProposedListingPayload,
+    AlertKind.SCREENING_HIT: ScreeningHitPayload,
+}
+
+
+def alert_summary(kind: AlertKind, p: Mapping[str, Any]) -> tuple[str, str | None, float | None]:
     """(subject, country, score) of a payload, for listing and filtering."""
     if kind is AlertKind.DIVERSION:
         return (
@@ -132,7 +202,7 @@ class Alerts:
         self.store = RecordStore(exchange)
 
     def _add(self, session: Session, principal: Principal, data: AlertInput) -> AlertRecord:
-        subject, country, score = _summary(data.kind, data.payload)
+        subject, country, score = alert_summary(data.kind, data.payload)
         stamp = now()
         alert = AlertRecord(
             id=new_id(),

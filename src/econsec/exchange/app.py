@@ -22,6 +22,7 @@ from econsec import __version__
 from econsec.exchange.access import Principal
 from econsec.exchange.db import INT32_MAX, DbInt, Marking, Scope
 from econsec.exchange.federation_api import federation_router
+from econsec.exchange.fields import ISO2, no_nul
 from econsec.exchange.http_auth import Caller, auth, caller, pending_principal
 from econsec.exchange.records_api import records_router
 from econsec.exchange.service import DenialInput, Exchange, ExchangeError
@@ -38,13 +39,7 @@ class DenialIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    @field_validator("*")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        """PostgreSQL text cannot hold NUL characters; no field needs them."""
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("NUL characters are not allowed")
-        return value
+    _text = field_validator("*")(no_nul)
 
     reference: str = Field(min_length=1, max_length=200, description="Issuer's own reference.")
     decision_date: dt.date = Field(description="Day the licence was denied (ISO date).")
@@ -54,7 +49,7 @@ class DenialIn(BaseModel):
     item: str = Field(min_length=1)
     consignee: str = Field(min_length=1)
     end_user: str = Field(min_length=1)
-    destination: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2.")
+    destination: str = Field(pattern=ISO2, description="ISO 3166 alpha-2.")
     reason: str = Field(min_length=1, description="Reason or criterion for the denial.")
     marking: Marking = Field(description="TLP 2.0 marking.")
     sharing_group: DbInt | None = None

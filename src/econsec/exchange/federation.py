@@ -32,7 +32,25 @@ Rules (``docs/exchange.md``, "Federation"):
   one) and withdraws it from whoever it forwarded it to.
 * Every record sent and every record received (or refused) is audited.
 
-New record kinds join by :func:`register` ing a :class:`RecordKind`.
+Two kinds federate: denials (:class:`DenialKind`) and alerts
+(:class:`AlertRecordKind`: diversion findings, proposed listings, screening
+hits), under the one implementation of these rules; new record kinds join by
+:func:`register` ing a :class:`RecordKind`. Received content is checked as
+strictly as the origin's create routes check it (unknown fields, enums,
+patterns, text limits, no NUL); an entry that fails is refused on its own, its
+outcome naming the record and the field.
+
+Versions (revision ``0007``)
+----------------------------
+
+The ``version`` a record carries is its ``updated_at`` (or its origin's). The
+database keeps it strictly increasing per record in commit order: every UPDATE
+of a federated table leaves it at least a microsecond after the value it
+replaces (:func:`econsec.exchange.federation_db.version_trigger_sql`), so a
+writer that took its timestamp before a concurrent one but committed after it
+still stores a later version, and a receiver never ignores the latest state as
+"unchanged". The API response of an update shows the writer's own timestamp
+(not re-read; see ``docs/exchange.md``, "Versions").
 
 Feed order (revision ``0004``)
 ------------------------------
@@ -100,14 +118,25 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import httpx
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 from sqlalchemy import ColumnElement, and_, case, exists, false, or_, select, text
 from sqlalchemy.orm import Session
 
 from econsec.exchange import audit
-from econsec.exchange.access import Principal, visible_filter
+from econsec.exchange.access import ALERTS, Principal, visible_filter
+from econsec.exchange.alerts import ALERT_PAYLOADS, alert_summary
 from econsec.exchange.db import (
+    AlertKind,
+    AlertRecord,
     ApiToken,
+    AudienceExclusion,
     Denial,
     GroupMember,
     Marking,
@@ -127,6 +156,7 @@ from econsec.exchange.federation_db import (
     FedRecord,
     FedSent,
 )
+from econsec.exchange.fields import no_nul
 from econsec.exchange.service import Exchange, ExchangeError, hash_token
 
 NAME = r"^[a-z][a-z0-9-]{0,39}$"
@@ -138,6 +168,21 @@ PEER_PREFIX = "peer:"
 _ENTRY = r"^[0-9][A-E][0-9]{3}(\.[a-z0-9]+)*$"
 InstanceName = Annotated[str, Field(pattern=NAME)]
 ControlEntry = Annotated[str, Field(pattern=_ENTRY)]
+
+
+class ContentError(ValueError):
+    """Received content that may not be stored; ``where`` names the field within it."""
+
+    def __init__(self, where: str, why: str) -> None:
+        super().__init__(f"{where}: {why}")
+        self.where = where
+        self.why = why
+
+
+def _first_error(exc: ValidationError, *prefix: str) -> str:
+    """``<field>: <why>`` of the first error of ``exc``, its location under ``prefix``."""
+    first = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in (*prefix, *first['loc']))}: {first['msg']}"
 
 
 def _now() -> dt.datetime:
@@ -157,7 +202,9 @@ class FedEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(pattern=NAME, description="Record kind, e.g. denial.")
+    _text = field_validator("origin_org", "origin_id")(no_nul)
+
+    kind: str = Field(pattern=NAME, description="Record kind: denial or alert.")
     origin_instance: str = Field(pattern=NAME)
     origin_org: str = Field(min_length=1, max_length=200)
     origin_country: str = Field(pattern=r"^[A-Z]{2}$")
@@ -235,6 +282,10 @@ class RecordKind:
         raise NotImplementedError
 
     def validate(self, content: dict[str, Any]) -> BaseModel:
+        """The received content, checked: unknown fields, wrong types, over-long or
+        NUL-holding text raise :class:`pydantic.ValidationError` (its locations
+        relative to ``content``) or :class:`ContentError`; the entry is then refused
+        with ``content.<field>: <why>``."""
         raise NotImplementedError
 
     def write(self, session: Session, row: Any | None, content: BaseModel) -> Any:
@@ -253,6 +304,8 @@ class DenialContent(BaseModel):
     """The fields of a denial that cross instances (audience fields do not)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    _text = field_validator("*")(no_nul)
 
     reference: str = Field(min_length=1, max_length=200)
     decision_date: dt.date
@@ -315,6 +368,85 @@ class DenialKind(RecordKind):
         return row
 
 
+class AlertContent(BaseModel):
+    """The fields of an alert that cross instances (audience fields do not).
+
+    ``payload`` arrives as an object and is checked against its kind's model
+    (:data:`ALERT_PAYLOADS`) by :meth:`AlertRecordKind.validate`; the subject,
+    country and score shown in lists are derived from it here, as on creation.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: AlertKind
+    #: When the origin raised the alert (its ``created_at``).
+    raised_at: AwareDatetime
+    payload: dict[str, Any]
+
+
+class CheckedAlert(BaseModel):
+    """A received alert after its payload passed its kind's model."""
+
+    kind: AlertKind
+    raised_at: AwareDatetime
+    #: The payload as sent (fields the sender left out stay out).
+    payload: dict[str, Any]
+
+
+class AlertRecordKind(RecordKind):
+    """Alerts (diversion findings, proposed listings, screening hits) federate like
+    denials; their exclusions live in ``audience_exclusions``."""
+
+    name = "alert"
+    table = AlertRecord
+
+    def visible(self, principal: Principal) -> ColumnElement[bool]:
+        return visible_filter(principal, ALERTS)
+
+    def stays_home(self) -> ColumnElement[bool]:
+        return exists(
+            select(AudienceExclusion.record_id).where(AudienceExclusion.record_id == AlertRecord.id)
+        )
+
+    def content(self, row: Any) -> dict[str, Any]:
+        alert: AlertRecord = row
+        payload: dict[str, Any] = json.loads(alert.payload)
+        return {
+            "kind": alert.kind,
+            "raised_at": _aware(alert.created_at).isoformat(),
+            "payload": payload,
+        }
+
+    def validate(self, content: dict[str, Any]) -> BaseModel:
+        head = AlertContent.model_validate(content)
+        try:
+            checked = ALERT_PAYLOADS[head.kind].model_validate(head.payload)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in ("payload", *first["loc"]))
+            raise ContentError(where, first["msg"]) from None
+        return CheckedAlert(
+            kind=head.kind,
+            raised_at=head.raised_at,
+            payload=checked.model_dump(mode="json", exclude_unset=True),
+        )
+
+    def write(self, session: Session, row: Any | None, content: BaseModel) -> Any:
+        assert isinstance(content, CheckedAlert)
+        raised = content.raised_at.astimezone(dt.UTC)
+        if row is None:
+            row = AlertRecord(id=str(uuid.uuid4()), created_at=raised, updated_at=_now())
+            session.add(row)
+        subject, country, score = alert_summary(content.kind, content.payload)
+        row.kind = content.kind.value
+        row.subject = subject[:400]
+        row.country = country
+        row.score = score
+        row.payload = json.dumps(content.payload, sort_keys=True, ensure_ascii=False)
+        row.created_at = raised
+        return row
+
+
 KINDS: dict[str, RecordKind] = {}
 
 
@@ -326,6 +458,7 @@ def register(kind: RecordKind) -> None:
 
 
 register(DenialKind())
+register(AlertRecordKind())
 
 
 # -- cursors -------------------------------------------------------------------------
@@ -1033,9 +1166,9 @@ class Federation:
             try:
                 content = kind.validate(entry.content or {})
             except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in ("content", *first["loc"]))
-                refusal = f"{where}: {first['msg']}"
+                refusal = _first_error(exc, "content")
+            except ContentError as exc:
+                refusal = f"content.{exc.where}: {exc.why}"
         marking = entry.marking or Marking.RED
         floor = Marking(record.received_marking) if record is not None else marking
         if not from_origin and record is not None and marking.rank < floor.rank:

@@ -5,7 +5,10 @@ own tables, which they only reference: a received record is an ordinary row of
 its kind's table (``denials`` …) whose provenance is kept here.
 
 Revision ``0004`` adds the feed position ``change_xid`` to the federated tables
-(:data:`FEED_TABLES`) with the triggers of :func:`change_trigger_sql`.
+(:data:`FEED_TABLES`) with the triggers of :func:`change_trigger_sql`; revision
+``0007`` makes their ``updated_at`` (the version a record carries across
+instances) strictly increase per record with the triggers of
+:func:`version_trigger_sql`.
 """
 
 from __future__ import annotations
@@ -161,3 +164,65 @@ def change_trigger_sql(dialect: str, table: str) -> list[str]:
             f"BEGIN {stamp} END",
         ]
     raise ValueError(f"dialect: no feed-position triggers for {dialect!r}")
+
+
+#: PostgreSQL only: the function moving a record's version forward (revision 0007).
+VERSION_FUNCTION = "fed_version_forward"
+
+
+def _plus_one_microsecond(value: str) -> str:
+    """SQLite: ``value`` (SQLAlchemy's ``YYYY-MM-DD HH:MM:SS.ffffff`` text) + 1 µs, same form."""
+    micro = (
+        f"(CASE WHEN substr({value}, 20, 1) = '.' "
+        f"THEN CAST(substr({value} || '000000', 21, 6) AS INTEGER) ELSE 0 END)"
+    )
+    return (
+        f"(CASE WHEN {micro} < 999999 "
+        f"THEN datetime(substr({value}, 1, 19)) || '.' || printf('%06d', {micro} + 1) "
+        f"ELSE datetime(substr({value}, 1, 19), '+1 seconds') || '.000000' END)"
+    )
+
+
+def version_trigger_sql(dialect: str, table: str) -> list[str]:
+    """The statements creating ``table``'s version trigger on ``dialect`` (revision 0007).
+
+    Every UPDATE of a row leaves its ``updated_at`` at least one microsecond
+    after the value it replaces, whatever the writer set: the version a record
+    carries across instances strictly increases per record, in commit order.
+
+    * PostgreSQL: a ``BEFORE UPDATE`` row trigger (function
+      :data:`VERSION_FUNCTION`) sets ``NEW.updated_at := greatest(NEW.updated_at,
+      OLD.updated_at + 1 µs)``. It runs once the row is locked, and ``OLD`` is
+      then the latest committed version (a concurrent updater that held the
+      lock has committed, READ COMMITTED re-reads the row), so a writer that
+      took its Python timestamp before another but commits after it still
+      stores a later version.
+    * SQLite (writers serialised, but the Python clock can step back): an
+      ``AFTER UPDATE`` trigger sets the same value with one more UPDATE, only
+      when the writer's value is not already later, and never for the
+      feed-position triggers' own UPDATE (the one that sets ``change_xid`` to the
+      value just drawn, recognised as :func:`change_trigger_sql` recognises it).
+      Its own UPDATE leaves ``updated_at`` later than before, so it fires no
+      further version fix-up; the feed-position trigger stamps that UPDATE too,
+      which only draws one more position.
+
+    Like :func:`change_trigger_sql`, a later migration that rebuilds one of the
+    :data:`FEED_TABLES` on SQLite must run these statements again; the list
+    starts with the ``DROP TRIGGER IF EXISTS`` statement.
+    """
+    if dialect == "postgresql":
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_fed_version ON {table}",
+            f"CREATE TRIGGER {table}_fed_version BEFORE UPDATE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {VERSION_FUNCTION}()",
+        ]
+    if dialect == "sqlite":
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_fed_version",
+            f"CREATE TRIGGER {table}_fed_version AFTER UPDATE ON {table} "
+            "WHEN NEW.updated_at <= OLD.updated_at AND (NEW.change_xid IS OLD.change_xid "
+            f"OR NEW.change_xid IS NOT (SELECT value FROM {CHANGE_COUNTER} WHERE id = 1)) "
+            f"BEGIN UPDATE {table} SET updated_at = {_plus_one_microsecond('OLD.updated_at')} "
+            "WHERE rowid = NEW.rowid; END",
+        ]
+    raise ValueError(f"dialect: no version triggers for {dialect!r}")

@@ -14,7 +14,13 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from econsec.exchange.access import Principal
-from econsec.exchange.alerts import AlertInput, Alerts
+from econsec.exchange.alerts import (
+    AlertInput,
+    Alerts,
+    DiversionPayload,
+    ProposedListingPayload,
+    ScreeningHitPayload,
+)
 from econsec.exchange.consultations import ConsultationInput, Consultations
 from econsec.exchange.db import (
     INT32_MAX,
@@ -27,13 +33,13 @@ from econsec.exchange.db import (
     Reply,
     Scope,
 )
+from econsec.exchange.fields import ISO2, no_nul
 from econsec.exchange.http_auth import auth
 from econsec.exchange.licences import LicenceInput, Licences, RefusalInput
 from econsec.exchange.records import Envelope, RecordStore
 from econsec.exchange.service import Exchange
 
 _ENTRY = r"^[0-9][A-E][0-9]{3}(\.[a-z0-9]+)*$"
-_ISO2 = r"^[A-Z]{2}$"
 #: Printable text without NUL (ids and kinds in query parameters).
 _PLAIN = r"^[^\x00]*$"
 _ID = Field(min_length=1, max_length=36)
@@ -62,19 +68,12 @@ LicenceRefuseWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "licence.re
 LicenceWithdrawWriter = Annotated[Principal, auth(Scope.DENIALS_WRITE, "licence.withdraw")]
 
 
-def _no_nul(value: Any) -> Any:
-    """Text may not hold NUL characters (PostgreSQL text cannot store them)."""
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError("NUL characters are not allowed")
-    return value
-
-
 class AudienceIn(BaseModel):
     """Marking and audience of a new record (as for a denial)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    _text = field_validator("*")(_no_nul)
+    _text = field_validator("*")(no_nul)
 
     marking: Marking = Field(description="TLP 2.0 marking.")
     sharing_group: DbInt | None = None
@@ -102,14 +101,14 @@ class ConsultationIn(AudienceIn):
 
 class ReplyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    _text = field_validator("*")(_no_nul)
+    _text = field_validator("*")(no_nul)
     reply: Reply
     text: str = Field(min_length=1, max_length=20000)
 
 
 class OutcomeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    _text = field_validator("*")(_no_nul)
+    _text = field_validator("*")(no_nul)
     outcome: Outcome
     text: str = Field(default="", max_length=20000)
 
@@ -120,14 +119,14 @@ class LicenceIn(AudienceIn):
     reference: str = Field(min_length=1, max_length=200)
     item: str = Field(min_length=1, max_length=2000)
     control_entries: list[Annotated[str, Field(pattern=_ENTRY)]] = Field(min_length=1)
-    destination: str = Field(pattern=_ISO2, description="ISO 3166 alpha-2.")
+    destination: str = Field(pattern=ISO2, description="ISO 3166 alpha-2.")
     consignee: str = Field(min_length=1, max_length=2000)
     end_user: str = Field(min_length=1, max_length=2000)
 
 
 class IssueIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    _text = field_validator("*")(_no_nul)
+    _text = field_validator("*")(no_nul)
     reasons: str = Field(
         default="",
         max_length=20000,
@@ -145,7 +144,7 @@ class RefuseIn(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid")
-    _text = field_validator("*")(_no_nul)
+    _text = field_validator("*")(no_nul)
 
     reason: str = Field(
         min_length=1, max_length=20000, description="Why it is refused (the denial's reason)."
@@ -188,7 +187,7 @@ class RefuseIn(BaseModel):
 
 class WithdrawIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    _text = field_validator("*")(_no_nul)
+    _text = field_validator("*")(no_nul)
     text: str = Field(default="", max_length=20000, description="Why it is withdrawn.")
 
 
@@ -197,43 +196,18 @@ class MarkingIn(BaseModel):
     marking: Marking
 
 
-class Contribution(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    indicator: str
-    value: float | None = None
-    weight: float
-    points: float
-    detail: str = ""
-
-
-class DiversionIn(AudienceIn):
+class DiversionIn(AudienceIn, DiversionPayload):
     """A diversion finding (the fields of ``econsec trade alerts --format json``)."""
 
     kind: Literal["diversion"]
-    reporter: str = Field(pattern=_ISO2)
-    intermediary: str = Field(pattern=_ISO2)
-    target: str | None = Field(default=None, pattern=_ISO2)
-    product: str = Field(min_length=1, max_length=200)
-    score: float = Field(ge=0)
-    contributions: list[Contribution]
-    baseline_value: float | None = None
-    period_value: float | None = None
-    currency: str | None = Field(default=None, max_length=3)
 
 
-class ProposedListingIn(AudienceIn):
+class ProposedListingIn(AudienceIn, ProposedListingPayload):
     kind: Literal["proposed_listing"]
-    name: str = Field(min_length=1, max_length=300)
-    country: str = Field(pattern=_ISO2)
-    list: str = Field(min_length=1, max_length=100, description="The list proposed for it.")
-    reason: str = Field(min_length=1, max_length=20000)
 
 
-class ScreeningHitIn(AudienceIn):
+class ScreeningHitIn(AudienceIn, ScreeningHitPayload):
     kind: Literal["screening_hit"]
-    counterparty: str = Field(min_length=1, max_length=300)
-    list_entry_id: str = Field(min_length=1, max_length=200)
-    score: float = Field(ge=0, le=1)
 
 
 AlertIn = Annotated[DiversionIn | ProposedListingIn | ScreeningHitIn, Field(discriminator="kind")]
@@ -509,7 +483,7 @@ def records_router(exchange: Exchange) -> APIRouter:
     def list_alerts(
         principal: AlertListReader,
         kind: AlertKind | None = None,
-        country: Annotated[str | None, Query(pattern=_ISO2)] = None,
+        country: Annotated[str | None, Query(pattern=ISO2)] = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> dict[str, Any]:
@@ -519,7 +493,7 @@ def records_router(exchange: Exchange) -> APIRouter:
     @router.get("/alerts/facets", tags=["alerts"])
     def alert_facets(
         principal: AlertFacetsReader,
-        country: Annotated[str | None, Query(pattern=_ISO2)] = None,
+        country: Annotated[str | None, Query(pattern=ISO2)] = None,
     ) -> dict[str, int]:
         """Visible alerts per kind."""
         return alerts.facets(principal, country)
