@@ -321,3 +321,28 @@ def test_a_bad_token_is_refused_before_bad_parameters_and_a_422_names_its_caller
         assert (last.outcome, last.user_id) == ("refused", user)
         assert last.detail.count("reason") == 1
     assert denial_count(partners.exchange) == 0
+
+
+def test_pages_follow_decision_order_and_the_total_survives_any_offset(
+    partners: Partners,
+) -> None:
+    """Newest decision first, ties by id; past the end: no items, the same total."""
+    days = ["2025-01-10", "2025-03-01", "2025-03-01", "2024-12-31", "2025-02-14"]
+    for n, day in enumerate(days):
+        created = partners.call(
+            "POST", "/v1/denials", "de", json=denial(reference=f"R-{n}", decision_date=day)
+        )
+        assert created.status_code == 201, created.json()
+    seen: list[tuple[str, str]] = []
+    for offset in (0, 2, 4):
+        page = partners.call("GET", f"/v1/denials?limit=2&offset={offset}", "de").json()
+        assert page["total"] == 5
+        seen += [(item["decision_date"], item["id"]) for item in page["items"]]
+    assert [d for d, _ in seen] == sorted(days, reverse=True)
+    assert seen == sorted(seen, key=lambda s: (-dt.date.fromisoformat(s[0]).toordinal(), s[1]))
+    for offset in (5, 1000):
+        past = partners.call("GET", f"/v1/denials?limit=2&offset={offset}", "de").json()
+        assert past == {"total": 5, "items": []}
+    # the US partner sees the AMBER ones through the EU-US group; Japan none
+    assert partners.call("GET", "/v1/denials?offset=9", "us").json()["total"] == 5
+    assert partners.call("GET", "/v1/denials?offset=9", "jp").json() == {"total": 0, "items": []}

@@ -156,16 +156,11 @@ def _visibility(
 ) -> ColumnElement[bool]:
     """The one visibility rule, for a caller given as values or as bind parameters."""
     a = audience
-    excluded = exists(
-        select(a.exclusions.record_id).where(
-            a.exclusions.record_id == a.id, a.exclusions.org_id == org
-        )
-    )
-    named = exists(
-        select(a.recipients.record_id).where(
-            a.recipients.record_id == a.id, a.recipients.user_id == uid
-        )
-    )
+    # Uncorrelated IN (…) rather than EXISTS (… WHERE record_id = id): PostgreSQL
+    # hashes the caller's few exclusions and recipients once, instead of probing
+    # the table for every record (record_id is never NULL, so NOT IN is exact).
+    excluded = a.id.in_(select(a.exclusions.record_id).where(a.exclusions.org_id == org))
+    named = a.id.in_(select(a.recipients.record_id).where(a.recipients.user_id == uid))
     in_group = exists(
         select(GroupMember.org_id).where(GroupMember.group_id == a.group, GroupMember.org_id == org)
     )
