@@ -61,8 +61,6 @@ from econsec.exchange.db import (
     Marking,
     Organisation,
     Outcome,
-    RecordExclusion,
-    RecordRecipient,
     ReviewStatus,
 )
 from econsec.exchange.record_rules import name_threshold, undercut_rule
@@ -80,7 +78,7 @@ from econsec.exchange.records import (
     sees,
 )
 from econsec.exchange.rules import expiry
-from econsec.exchange.service import Exchange
+from econsec.exchange.service import DenialInput, Exchange
 from econsec.rules.dated import DatedError
 from econsec.screening.screen import ScreeningError, compare
 
@@ -548,15 +546,8 @@ class Licences:
         """The consultation that cleared the denial, closed as ``granted`` if still pending."""
         c, _cleared = _consultation_state(session, principal, principal.org_id, denial_id, today)
         if c is not None and c.outcome is None:
-            Consultations.close(session, c, Outcome.GRANTED, f"licence {lic.reference} issued")
-            if c.licence_id is None:
-                c.licence_id = lic.id
-            log_ok(
-                session,
-                principal,
-                "consultation.outcome",
-                c.id,
-                {"outcome": Outcome.GRANTED.value, "licence": lic.id, "automatic": True},
+            _close_for(
+                session, principal, c, lic, Outcome.GRANTED, f"licence {lic.reference} issued"
             )
         return c
 
@@ -775,50 +766,30 @@ def _notify_refusal(
     """Create the refusal's denial notification in the caller's transaction (audited).
 
     ``Exchange.create_denial`` opens its own transaction, and the refusal must
-    be one unit with it, so this writes the same rows (:class:`Denial`, its RED
-    recipients and exclusions, the ``denial.create`` audit entry) itself.
+    be one unit with it: the same rows are written by ``Exchange.add_denial``.
     """
-    until, why = expiry(decided)
-    stamp = now()
     criterion, reason = data.criterion.strip(), data.reason.strip()
     if criterion:
         reason = f"{criterion}: {reason}"
-    denial = Denial(
-        id=new_id(),
-        originator_org_id=principal.org_id,
-        author_user_id=principal.user_id,
-        marking=env.marking.value,
-        sharing_group_id=env.sharing_group,
-        reference=lic.reference,
-        decision_date=decided,
-        control_entries=lic.control_entries,
-        item=lic.item,
-        consignee=lic.consignee,
-        end_user=lic.end_user,
-        destination=lic.destination,
-        reason=reason,
-        expires_on=until,
-        review_status=ReviewStatus.IN_FORCE.value,
-        created_at=stamp,
-        updated_at=stamp,
-    )
-    session.add(denial)
-    session.flush()
-    session.add_all(
-        RecordRecipient(record_id=denial.id, user_id=u) for u in dict.fromkeys(env.recipients)
-    )
-    session.add_all(
-        RecordExclusion(record_id=denial.id, org_id=o) for o in dict.fromkeys(env.excluded_orgs)
-    )
-    session.flush()
-    log_ok(
+    return Exchange.add_denial(
         session,
         principal,
-        "denial.create",
-        denial.id,
-        {"marking": denial.marking, "expiry": why, "refusal_of": lic.id},
+        DenialInput(
+            reference=lic.reference,
+            decision_date=decided,
+            control_entries=tuple(lic.control_entries.split()),
+            item=lic.item,
+            consignee=lic.consignee,
+            end_user=lic.end_user,
+            destination=lic.destination,
+            reason=reason,
+            marking=env.marking,
+            sharing_group=env.sharing_group,
+            recipients=tuple(env.recipients),
+            excluded_orgs=tuple(env.excluded_orgs),
+        ),
+        {"refusal_of": lic.id},
     )
-    return denial, why
 
 
 def _close_consultations(
@@ -849,14 +820,26 @@ def _close_consultations(
         .order_by(Consultation.created_at, Consultation.id)
     ).all()
     for c in rows:
-        Consultations.close(session, c, outcome, text)
-        if c.licence_id is None:
-            c.licence_id = lic.id
-        log_ok(
-            session,
-            principal,
-            "consultation.outcome",
-            c.id,
-            {"outcome": outcome.value, "licence": lic.id, "automatic": True},
-        )
+        _close_for(session, principal, c, lic, outcome, text)
     return [c.id for c in rows]
+
+
+def _close_for(
+    session: Session,
+    principal: Principal,
+    c: Consultation,
+    lic: LicenceDecision,
+    outcome: Outcome,
+    text: str,
+) -> None:
+    """Close ``c`` with ``outcome`` because of what happened to ``lic`` (audited)."""
+    Consultations.close(session, c, outcome, text)
+    if c.licence_id is None:
+        c.licence_id = lic.id
+    log_ok(
+        session,
+        principal,
+        "consultation.outcome",
+        c.id,
+        {"outcome": outcome.value, "licence": lic.id, "automatic": True},
+    )

@@ -325,46 +325,60 @@ class Exchange:
         with self._write() as session:
             problem = self._check_audience(session, principal, data)
             if problem is None:
-                until, why = expiry(data.decision_date)
-                now = _now()
-                denial = Denial(
-                    id=str(uuid.uuid4()),
-                    originator_org_id=principal.org_id,
-                    author_user_id=principal.user_id,
-                    marking=data.marking.value,
-                    sharing_group_id=data.sharing_group,
-                    reference=data.reference,
-                    decision_date=data.decision_date,
-                    control_entries=" ".join(data.control_entries),
-                    item=data.item,
-                    consignee=data.consignee,
-                    end_user=data.end_user,
-                    destination=data.destination,
-                    reason=data.reason,
-                    expires_on=until,
-                    review_status=ReviewStatus.IN_FORCE.value,
-                    created_at=now,
-                    updated_at=now,
-                )
-                session.add(denial)
-                session.flush()
-                session.add_all(
-                    RecordRecipient(record_id=denial.id, user_id=u) for u in set(data.recipients)
-                )
-                session.add_all(
-                    RecordExclusion(record_id=denial.id, org_id=o) for o in set(data.excluded_orgs)
-                )
-                audit.append(
-                    session,
-                    action=action,
-                    outcome="ok",
-                    org_id=principal.org_id,
-                    user_id=principal.user_id,
-                    record_id=denial.id,
-                    detail={"marking": denial.marking, "expiry": why},
-                )
+                denial, _why = self.add_denial(session, principal, data)
                 return self._json(denial)
         raise self._refuse(principal, action, 422, problem)
+
+    @staticmethod
+    def add_denial(
+        session: Session,
+        principal: Principal,
+        data: DenialInput,
+        detail: dict[str, Any] | None = None,
+    ) -> tuple[Denial, str]:
+        """Write a checked denial, its recipients, exclusions and ``denial.create``
+        audit entry in the caller's transaction; the denial and why it expires when
+        it does. ``detail`` adds to the audit entry (a refusal names its licence)."""
+        until, why = expiry(data.decision_date)
+        now = _now()
+        denial = Denial(
+            id=str(uuid.uuid4()),
+            originator_org_id=principal.org_id,
+            author_user_id=principal.user_id,
+            marking=data.marking.value,
+            sharing_group_id=data.sharing_group,
+            reference=data.reference,
+            decision_date=data.decision_date,
+            control_entries=" ".join(data.control_entries),
+            item=data.item,
+            consignee=data.consignee,
+            end_user=data.end_user,
+            destination=data.destination,
+            reason=data.reason,
+            expires_on=until,
+            review_status=ReviewStatus.IN_FORCE.value,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(denial)
+        session.flush()
+        session.add_all(
+            RecordRecipient(record_id=denial.id, user_id=u) for u in dict.fromkeys(data.recipients)
+        )
+        session.add_all(
+            RecordExclusion(record_id=denial.id, org_id=o)
+            for o in dict.fromkeys(data.excluded_orgs)
+        )
+        audit.append(
+            session,
+            action="denial.create",
+            outcome="ok",
+            org_id=principal.org_id,
+            user_id=principal.user_id,
+            record_id=denial.id,
+            detail={"marking": denial.marking, "expiry": why, **(detail or {})},
+        )
+        return denial, why
 
     @staticmethod
     def _check_audience(session: Session, principal: Principal, data: DenialInput) -> str | None:
