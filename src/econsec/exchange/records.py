@@ -33,7 +33,7 @@ from econsec.exchange.db import (
     User,
 )
 from econsec.exchange.marking import apply_marking, marking_problem
-from econsec.exchange.service import AUDITED_READS, Exchange, ExchangeError
+from econsec.exchange.service import Exchange, ExchangeError
 
 #: The marking of every notification: the addressee organisation only.
 NOTIFICATION_MARKING = Marking.AMBER_STRICT
@@ -250,23 +250,6 @@ class RecordStore:
             )
         ).first()
 
-    def _audit_reads(
-        self,
-        principal: Principal,
-        action: str,
-        items: Sequence[dict[str, Any]],
-        single: bool = False,
-    ) -> None:
-        """Audit the read of every AMBER, AMBER+STRICT or RED record among ``items``."""
-        audited = [i["id"] for i in items if Marking(i["marking"]) in AUDITED_READS]
-        if not audited:
-            return
-        with self.exchange._write() as session:
-            if single:
-                log_ok(session, principal, action, audited[0], {"marking": items[0]["marking"]})
-            else:
-                log_ok(session, principal, action, None, {"records": audited})
-
     def get(self, principal: Principal, kind: Kind, record_id: str) -> dict[str, Any]:
         today = self.exchange.today()
         with self.exchange._read() as session:
@@ -276,7 +259,7 @@ class RecordStore:
             raise self.refuse(
                 principal, f"{kind.name}.read", 404, f"id: no {kind.label} {record_id}", record_id
             )
-        self._audit_reads(principal, f"{kind.name}.read", [item], single=True)
+        self.exchange.audit_reads(principal, f"{kind.name}.read", [item], single=True)
         return item
 
     def count(
@@ -311,7 +294,7 @@ class RecordStore:
         total = self.count(principal, kind, where)
         with self.exchange._read() as session:
             items = [kind.json(session, r, today, principal) for r in session.scalars(query)]
-        self._audit_reads(principal, f"{kind.name}.list", items)
+        self.exchange.audit_reads(principal, f"{kind.name}.list", items)
         return total, items
 
     def change_marking(
@@ -362,5 +345,5 @@ class RecordStore:
                 .offset(offset)
             )
             items = [notification_json(n) for n in rows]
-        self._audit_reads(principal, "notification.list", items)
+        self.exchange.audit_reads(principal, "notification.list", items)
         return total, items

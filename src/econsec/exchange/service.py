@@ -444,7 +444,7 @@ class Exchange:
             rows = connection.execute(page, params).all() if offset < total else []
         today = self.today()
         items = [self._json(row, today) for row in rows]
-        self._audit_read(principal, "denial.list", items)
+        self.audit_reads(principal, "denial.list", items)
         return total, items
 
     def get_denial(self, principal: Principal, denial_id: str) -> dict[str, Any]:
@@ -456,10 +456,10 @@ class Exchange:
                 principal, "denial.read", 404, f"id: no denial {denial_id}", denial_id
             )
         item = self._json(row)
-        self._audit_read(principal, "denial.read", [item], single=True)
+        self.audit_reads(principal, "denial.read", [item], single=True)
         return item
 
-    def _audit_read(
+    def audit_reads(
         self,
         principal: Principal,
         action: str,
@@ -467,7 +467,11 @@ class Exchange:
         *,
         single: bool = False,
     ) -> None:
-        """Audit the read of the AMBER/AMBER+STRICT/RED denials among ``items``."""
+        """Audit the read of every AMBER, AMBER+STRICT or RED record among ``items``.
+
+        One entry for a list (the ids), or for a single read (its marking); on
+        PostgreSQL one autocommit statement (:meth:`_audit_connection`).
+        """
         audited = [i for i in items if Marking(i["marking"]) in AUDITED_READS]
         if not audited:
             return
