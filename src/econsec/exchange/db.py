@@ -241,11 +241,10 @@ def database_url(path: Path) -> str:
 
 
 #: PostgreSQL session settings of every exchange connection. No JIT: the
-#: visibility filter's correlated subqueries inflate the planner's cost
-#: estimates past ``jit_above_cost`` once a table holds a few thousand records,
-#: and compiling then took 15 ms of a 42 ms page query that runs in 12 ms
-#: without it (EXPLAIN ANALYZE, 10,000 denials). Short OLTP queries never
-#: repay the compilation.
+#: visibility filter's cost estimates grow with the table, and once one passes
+#: ``jit_above_cost`` PostgreSQL compiles the query first, which made a page of
+#: denials about three times slower (benchmarks/exchange_queries.py). Short
+#: OLTP queries never repay the compilation.
 _PG_CONNECT = {"options": "-c jit=off"}
 
 
@@ -297,7 +296,7 @@ def reader(engine: Engine) -> Engine:
     if read is None:
         # A pool of its own whose connections stay in autocommit: no isolation
         # level switched on every checkout and back on every return, and nothing
-        # to roll back on return (about 30 µs of CPU a checkout, measured).
+        # to roll back on return (benchmarks/exchange_queries.py, section 3).
         size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 5
         read = create_engine(
             engine.url,

@@ -429,8 +429,8 @@ class Exchange:
         Two queries on one connection: the count, then the page, which walks
         the ``(decision_date DESC, id)`` index and stops after ``offset + limit``
         visible rows (skipped when the offset is past the total). One query with
-        a window count read and sorted every visible row for each page: 5.0 ms
-        against 1.8 ms for both with 10,000 denials (revision 0008).
+        a window count read and sorted every visible row for each page: about
+        four times as long with 10,000 denials (benchmarks/exchange_queries.py).
         """
         params: dict[str, Any] = {
             **viewer(principal),
@@ -619,7 +619,7 @@ class _HotStatements:
 
     A statement object that is executed again reuses its memoised cache key and
     SQLAlchemy's compiled form; building ``select(...).where(...)`` anew per
-    request cost about 0.12 ms of CPU a query (measured with timeit).
+    request cost about 0.1 ms of CPU a query (benchmarks/exchange_queries.py).
     """
 
     token: Executable
